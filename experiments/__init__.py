@@ -1,0 +1,1 @@
+"""Experiment batches, results storage, statistics and reports for lifecircle."""

@@ -1,0 +1,84 @@
+"""Model-level metrics: pure functions of the model's state after a day.
+
+Names follow DESIGN section 3. Coverage of a category is the share of residents whose own
+15-minute walk reaches an open provider (a mobile-vendor stop counts where the vendor stops
+on its schedule); ``coverage_basic_all`` asks that for every basic category at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .city import NEW, OLD
+from .population import ELDERLY, ELDERLY80
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal)."""
+    x = np.sort(np.asarray(x, dtype=np.float64))
+    n, total = len(x), x.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    return float(2.0 * np.dot(np.arange(1, n + 1), x) / (n * total) - (n + 1) / n)
+
+
+def _share(mask: np.ndarray, within: np.ndarray) -> float:
+    n = int(within.sum())
+    return float((mask & within).sum() / n) if n else float("nan")
+
+
+def coverage_matrix(model) -> np.ndarray:
+    """(present residents, categories) bool: an open provider within the resident's own reach."""
+    idx = model.present_idx
+    pop = model.population
+    min_walk = model.candidates.min_walk(model.supply)
+    return min_walk[pop.home[idx]] <= pop.reach_m[idx, None]
+
+
+def compute_metrics(model) -> dict[str, float]:
+    """All daily metrics as a dict of floats."""
+    pop, cats, sup, day = model.population, model.categories, model.supply, model.today
+    idx = model.present_idx
+    sat = model.satisfaction[idx]
+    satisfied = sat >= model.params.satisfied_threshold
+    kind = pop.kind[idx]
+    elderly = np.isin(pop.group[idx], (ELDERLY, ELDERLY80))
+    everyone = np.ones(len(idx), dtype=bool)
+    groups = {"old": kind == OLD, "new": kind == NEW, "elderly": elderly, "nonelderly": ~elderly}
+    m: dict[str, float] = {
+        "satisfaction_mean": float(sat.mean()) if len(sat) else float("nan"),
+        "share_satisfied": _share(satisfied, everyone),
+    }
+    for g, mask in groups.items():
+        m[f"share_satisfied_{g}"] = _share(satisfied, mask)
+    cov = coverage_matrix(model)
+    for k, name in enumerate(cats.names):
+        m[f"coverage_{name}"] = float(cov[:, k].mean()) if len(idx) else float("nan")
+    basic_all = cov[:, cats.basic].all(axis=1)
+    m["coverage_basic_all"] = _share(basic_all, everyone)
+    for g, mask in groups.items():
+        m[f"coverage_basic_all_{g}"] = _share(basic_all, mask)
+    n_needs = len(day.chosen)
+    met = day.chosen >= 0
+    m["unmet_rate"] = float((~met).mean()) if n_needs else 0.0
+    walked = met & (day.walk_min > 0)
+    m["mean_walk_min"] = float(day.walk_min[walked].mean()) if walked.any() else 0.0
+    shops = sup.shops
+    n_open = int(shops.open.sum())
+    m["outlets_open"] = float(n_open)
+    m["chain_rate"] = float((shops.open & shops.chain).sum() / n_open) if n_open else 0.0
+    m["outlets_opened"] = float(len(day.opened))
+    m["outlets_closed"] = float(len(day.closed))
+    m["residents"] = float(len(idx))
+    m["residents_per_outlet"] = float(len(idx) / n_open) if n_open else float("inf")
+    m["public_spend"] = float(sum(model.ledger.values()))
+    m["gini_satisfaction"] = gini(sat)
+    m["gini_access"] = gini(cov.mean(axis=1))
+    new_cap = pop.capacity_by_community[model.city.community_kind == NEW].sum()
+    m["occupancy_new"] = float((pop.present & (pop.kind == NEW)).sum() / new_cap) if new_cap else 0.0
+    return m
+
+
+def metric_names(model) -> list[str]:
+    """Names of the daily metrics, in a stable order."""
+    return list(compute_metrics(model).keys())

@@ -1,0 +1,220 @@
+"""Scenario files: load, resolve ``extends``, apply overrides, validate before anything runs.
+
+A scenario file is TOML::
+
+    name = "rent_subsidy"
+    description = "..."
+    extends = "baseline"            # or a list; a name in scenarios/ or a relative path
+    entrants_per_10k_month = 4.0    # any parameter of model.params.Params
+    [categories.fresh_food]         # override single fields of the category table
+    spend = 30.0
+    [[policy]]                      # policies, appended to those of the parents
+    kind = "rent_subsidy"
+    share = 0.3
+
+Overrides (from code or ``--set``) use ``key``, ``categories.<name>.<field>`` or
+``policy.<kind>.<param>``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .categories import Category, CategoryTable, make_category
+from .params import PARAM_FIELDS, Params, make_params, suggest
+
+SCENARIO_DIR = Path(os.environ.get("LIFECIRCLE_SCENARIOS",
+                                   Path(__file__).resolve().parent.parent / "scenarios"))
+CATEGORY_FILE = "categories.toml"
+_META_KEYS = ("name", "description", "extends", "categories", "policy")
+
+
+class ScenarioError(ValueError):
+    """A scenario file or override is invalid: names the file, the key and what is allowed."""
+
+    def __init__(self, where: str, key: str, problem: str):
+        self.where, self.key, self.problem = str(where), key, problem
+        super().__init__(f"{where}: {key}: {problem}")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved, validated scenario: parameters, category table and policy specs."""
+
+    name: str
+    params: Params
+    categories: tuple[Category, ...]
+    policies: tuple[dict[str, Any], ...] = ()
+    description: str = ""
+    source: str = ""
+    category_table: CategoryTable = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "category_table", CategoryTable(list(self.categories)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serializable resolved configuration (what a results folder records)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "params": dataclasses.asdict(self.params),
+            "categories": {c.name: {k: v for k, v in dataclasses.asdict(c).items() if k != "name"}
+                           for c in self.categories},
+            "policies": [copy.deepcopy(p) for p in self.policies],
+        }
+
+    def config_hash(self) -> str:
+        """Stable hash of the resolved configuration."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def with_overrides(self, overrides: dict[str, Any] | None) -> Scenario:
+        """Return a copy with ``overrides`` applied and validated."""
+        if not overrides:
+            return self
+        raw = self.to_dict()
+        apply_overrides(raw, overrides, "overrides")
+        return build_scenario(raw, self.source or "overrides", name=self.name)
+
+
+def resolve_path(source: str | os.PathLike, relative_to: Path | None = None) -> Path:
+    """Find a scenario file from a name ("baseline") or a path."""
+    text = str(source)
+    candidates = []
+    if text.endswith(".toml") or os.sep in text or "/" in text:
+        p = Path(text)
+        candidates.append(p if p.is_absolute() or relative_to is None else relative_to / p)
+        candidates.append(p)
+    else:
+        if relative_to is not None:
+            candidates.append(relative_to / f"{text}.toml")
+        candidates.append(SCENARIO_DIR / f"{text}.toml")
+    for c in candidates:
+        if c.is_file():
+            return c.resolve()
+    known = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml") if p.stem != "categories")
+    raise ScenarioError(str(candidates[0]), "extends" if relative_to else "scenario",
+                        f"file not found{suggest(text, known)}; known scenarios: {known}")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(str(path), "(syntax)", f"not valid TOML: {err}") from None
+
+
+def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a file and merge it over its parents; returns the raw merged mapping."""
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise ScenarioError(str(path), "extends", f"cycle: {cycle}")
+    data = _read_toml(path)
+    for key in data:
+        if key not in _META_KEYS and key not in PARAM_FIELDS:
+            raise ScenarioError(str(path), key, "unknown key"
+                                + suggest(key, list(PARAM_FIELDS) + list(_META_KEYS)))
+    parents = data.get("extends", [])
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        raise ScenarioError(str(path), "extends", "must be a scenario name or a list of names")
+    merged: dict[str, Any] = {"params": {}, "categories": {}, "policies": []}
+    for parent in parents:
+        base = _load_raw(resolve_path(parent, path.parent), (*chain, path))
+        merged["params"].update(base["params"])
+        for cat, vals in base["categories"].items():
+            merged["categories"].setdefault(cat, {}).update(vals)
+        merged["policies"].extend(base["policies"])
+    merged["params"].update({k: v for k, v in data.items() if k in PARAM_FIELDS})
+    cats = data.get("categories", {})
+    if not isinstance(cats, dict):
+        raise ScenarioError(str(path), "categories", "must be a table of category tables")
+    for cat, vals in cats.items():
+        if not isinstance(vals, dict):
+            raise ScenarioError(str(path), f"categories.{cat}", "must be a table")
+        merged["categories"].setdefault(cat, {}).update(vals)
+    policies = data.get("policy", [])
+    if not isinstance(policies, list) or not all(isinstance(p, dict) for p in policies):
+        raise ScenarioError(str(path), "policy", "must be an array of tables ([[policy]])")
+    for p in policies:
+        merged["policies"].append({"kind": p.get("kind"),
+                                   "params": {k: v for k, v in p.items() if k != "kind"},
+                                   "where": str(path)})
+    merged["name"] = data.get("name", path.stem)
+    merged["description"] = data.get("description", "")
+    return merged
+
+
+def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any], where: str) -> None:
+    """Apply dotted overrides to a raw merged mapping in place."""
+    for key, value in overrides.items():
+        parts = key.split(".")
+        if len(parts) == 1:
+            if key not in PARAM_FIELDS:
+                raise ScenarioError(where, key, "unknown parameter" + suggest(key, list(PARAM_FIELDS)))
+            raw["params"][key] = value
+        elif parts[0] == "categories" and len(parts) == 3:
+            raw["categories"].setdefault(parts[1], {})[parts[2]] = value
+        elif parts[0] == "policy" and len(parts) == 3:
+            matches = [p for p in raw["policies"] if p["kind"] == parts[1]]
+            if len(matches) != 1:
+                kinds = [p["kind"] for p in raw["policies"]]
+                raise ScenarioError(where, key, f"the scenario has {len(matches)} policies of kind "
+                                    f"'{parts[1]}' (exactly one needed); its policies: {kinds}")
+            matches[0]["params"][parts[2]] = value
+        else:
+            raise ScenarioError(where, key, "use 'param', 'categories.<name>.<field>' or "
+                                "'policy.<kind>.<param>'")
+
+
+def build_scenario(raw: dict[str, Any], where: str, name: str | None = None) -> Scenario:
+    """Validate a raw merged mapping into a Scenario."""
+    from .policies import validate_policy_spec
+
+    params = make_params(where, raw["params"])
+    table = _read_toml(SCENARIO_DIR / CATEGORY_FILE)
+    for cat in raw["categories"]:
+        if cat not in table:
+            raise ScenarioError(where, f"categories.{cat}",
+                                "unknown category" + suggest(cat, list(table)))
+    categories = []
+    for cat, vals in table.items():
+        merged = {**vals, **raw["categories"].get(cat, {})}
+        categories.append(make_category(where, cat, merged))
+    policies = tuple(validate_policy_spec(p.get("where", where), p) for p in raw["policies"])
+    return Scenario(name=name or raw.get("name", "scenario"), params=params,
+                    categories=tuple(categories), policies=policies,
+                    description=raw.get("description", ""), source=where)
+
+
+def load_scenario(source: str | os.PathLike | Scenario = "baseline",
+                  overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario by name, path or object, then apply overrides.
+
+    Args:
+        source: a name in ``scenarios/`` ("baseline"), a path to a TOML file, or a Scenario.
+        overrides: ``{"param": v, "categories.<cat>.<field>": v, "policy.<kind>.<param>": v}``.
+
+    Returns:
+        The validated Scenario.
+
+    Raises:
+        ScenarioError: naming the file, the key and what is allowed.
+    """
+    if isinstance(source, Scenario):
+        return source.with_overrides(overrides)
+    path = resolve_path(source)
+    raw = _load_raw(path)
+    if overrides:
+        apply_overrides(raw, overrides, f"{path} (overrides)")
+    return build_scenario(raw, str(path), name=raw["name"])
