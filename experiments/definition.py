@@ -217,7 +217,7 @@ class Experiment:
         factors: Levers first, then uncertainties.
         points: Design points, each a dict factor name -> value.
         scenario_configs: Label -> ``Scenario.to_dict()`` with the settings applied.
-        scenario_hashes: Label -> ``Scenario.config_hash()`` with the settings applied.
+        scenario_hashes: Label -> scenario fingerprint (settings applied, locations dropped).
         applicable: Label -> names of the factors that apply to that scenario.
 
     """
@@ -311,6 +311,34 @@ class Experiment:
                         overrides=overrides,
                     ))
         return out
+
+
+_LOCATION_KEYS = frozenset({"where", "source", "path", "file"})
+
+
+def _strip_locations(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _strip_locations(v) for k, v in obj.items() if k not in _LOCATION_KEYS}
+    if isinstance(obj, list | tuple):
+        return [_strip_locations(v) for v in obj]
+    return obj
+
+
+def scenario_fingerprint(scenario: Any) -> str:
+    """Hash of a scenario's resolved configuration, ignoring where its files live.
+
+    ``Scenario.to_dict()`` may record file locations (e.g. the file a policy came from);
+    they are dropped so that a results folder can be resumed from a moved checkout and
+    cluster workers with other mount points agree.
+
+    Args:
+        scenario: A ``model.Scenario``.
+
+    Returns:
+        A 16-digit hex string.
+    """
+    blob = json.dumps(_strip_locations(scenario.to_dict()), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def _json_default(obj: Any) -> Any:
@@ -509,7 +537,7 @@ def experiment_from_dict(
         sources[label] = source
         cfg = scen.to_dict()
         configs[label] = cfg
-        hashes[label] = scen.config_hash()
+        hashes[label] = scenario_fingerprint(scen)
         kinds[label] = {p.get("kind") for p in cfg.get("policies", []) if isinstance(p, dict)}
 
     baseline = data.get("baseline", labels[0])

@@ -142,12 +142,13 @@ def _html_table(df: pd.DataFrame) -> str:
         return "<p><i>(no rows)</i></p>"
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(f"<td>{_inline_html(_cell(v, md=False))}</td>" for v in row)
+        + "</tr>"
         for row in df.itertuples(index=False))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _cell(v: Any) -> str:
+def _cell(v: Any, md: bool = True) -> str:
     if isinstance(v, bool | np.bool_):
         return "yes" if v else "no"
     if isinstance(v, float | np.floating):
@@ -159,7 +160,7 @@ def _cell(v: Any) -> str:
         if a != 0 and (a < 1e-3 or a >= 1e6):
             return f"{v:.3g}"
         return f"{v:.3f}" if a < 100 else f"{v:,.0f}"
-    return str(v).replace("|", "\\|")
+    return str(v).replace("|", "\\|") if md else str(v)
 
 
 def _fmt_p(p: float) -> str:
@@ -270,6 +271,7 @@ def write_report(results_dir: str | Path, baseline: str | None = None, *,
            "p-values come from a two-sided sign-flip permutation test (exact for n <= 16)")
         + ", adjusted with Holm's method within each table. " + share_note))
 
+    glance_at = len(doc.blocks)
     if counts.get("failed", 0) or counts.get("missing", 0):
         bad = runs[runs["status"] != "ok"]
         doc.add("warn", f"{len(bad)} runs did not finish ({', '.join(bad['run_id'][:8])}"
@@ -321,6 +323,14 @@ def write_report(results_dir: str | Path, baseline: str | None = None, *,
 
     # ---------------------------------------------------------------- cost
     ce = cost_effectiveness(summary, baseline, seed=seed + 2)
+    glance = _at_a_glance(diffs, ce, metrics)
+    if not glance.empty:
+        doc.blocks[glance_at:glance_at] = [
+            _Block("h2", "At a glance"),
+            _Block("p", "Difference from the baseline with its 95% interval (pp for shares); "
+                        "**bold** where the interval excludes zero. Extra public cost per "
+                        "year and what 10,000 yuan a year of it buys in share satisfied."),
+            _Block("table", glance)]
     if not ce.empty:
         doc.add("h2", "Public cost and cost-effectiveness")
         doc.add("p", "Extra cost is public spending per year over the measured days, paired "
@@ -438,6 +448,35 @@ def _add_separation_warnings(doc: _Doc, diffs: pd.DataFrame, summary: pd.DataFra
                         f"{' …' if len(pw) > 15 else ''}.")
 
 
+def _at_a_glance(diffs: pd.DataFrame, ce: pd.DataFrame, metrics: Sequence[str]
+                 ) -> pd.DataFrame:
+    if diffs.empty:
+        return pd.DataFrame()
+    keys = [m for m in ("share_satisfied", "coverage_basic_all") if m in set(diffs["metric"])]
+    keys = keys or list(metrics[:2])
+    rows = []
+    for (scen, point), g in diffs.groupby(["scenario", "point"], sort=False):
+        row: dict[str, Any] = {"scenario": scen if point in (0, REFERENCE_POINT)
+                               else f"{scen} @{point}"}
+        for m in keys:
+            r = g[g["metric"] == m]
+            if r.empty:
+                continue
+            r = r.iloc[0]
+            k = 100.0 if is_share(m) else 1.0
+            text = f"{r['diff'] * k:+.2f} [{r['ci_low'] * k:+.2f}, {r['ci_high'] * k:+.2f}]"
+            row[m] = f"**{text}**" if r["separated"] else text
+        if not ce.empty:
+            c = ce[(ce["scenario"] == scen) & (ce["point"] == point)]
+            if not c.empty:
+                row["extra cost/yr (yuan)"] = float(c["extra_cost_per_year"].iloc[0])
+                if "share_satisfied_per_10k" in c.columns:
+                    row["satisfied pp per 10k yuan/yr"] = float(
+                        c["share_satisfied_per_10k"].iloc[0])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _subgroup_levels(summary: pd.DataFrame, scenarios: Sequence[str]) -> pd.DataFrame:
     pairs = [("share_satisfied_old", "share_satisfied_new", "satisfied old−new"),
              ("share_satisfied_elderly", "share_satisfied_nonelderly",
@@ -498,7 +537,8 @@ def _fig_forest(root: Path, diffs: pd.DataFrame, name: str) -> str:
     df = diffs.copy()
     k = np.where([is_share(m) for m in df["metric"]], 100.0, 1.0)
     df["diff_s"], df["lo_s"], df["hi_s"] = df["diff"] * k, df["ci_low"] * k, df["ci_high"] * k
-    df["label"] = [s if p in (0, REFERENCE_POINT) else f"{s} @{p}"
+    multi = df["point"].nunique() > 1
+    df["label"] = [f"{s} @{'ref' if p == REFERENCE_POINT else p}" if multi else s
                    for s, p in zip(df["scenario"], df["point"], strict=True)]
     metrics = list(dict.fromkeys(df["metric"]))
     ncol = min(3, len(metrics))
@@ -516,7 +556,8 @@ def _fig_forest(root: Path, diffs: pd.DataFrame, name: str) -> str:
         ax.scatter(g["diff_s"], y, c=colors, zorder=3)
         ax.axvline(0, color="black", lw=0.8)
         ax.set_yticks(y, g.index)
-        ax.set_title(f"{m} ({_unit(m) or 'units'})", fontsize=9)
+        ax.set_title(m, fontsize=9)
+        ax.set_xlabel(f"difference from baseline ({_unit(m) or 'units'})", fontsize=8)
     for ax in list(axes.flat)[len(metrics):]:
         ax.set_visible(False)
     return _save(fig, root, name)
@@ -531,9 +572,10 @@ def _fig_subgroups(root: Path, sub: pd.DataFrame, name: str) -> str:
     df["measure"] = ["satisfied" if m.startswith("share") else "basic circle"
                      for m in df["metric"]]
     g = sns.catplot(data=df, kind="bar", x="difference (pp)", y="scenario", hue="subgroup",
-                    col="measure", row="dimension", height=max(2.0, 0.35 * df["scenario"]
-                                                              .nunique() + 1), aspect=1.4,
+                    col="measure", row="dimension", height=max(2.2, 0.45 * df["scenario"]
+                                                              .nunique() + 1), aspect=1.8,
                     errorbar=None, sharex=False)
+    g.set_titles("{row_name}: {col_name}")
     g.refline(x=0, color="black", lw=0.8)
     g.savefig(root / name, dpi=110)
     plt.close(g.figure)

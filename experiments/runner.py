@@ -9,6 +9,7 @@ interruption) the tables are assembled from the per-run files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -25,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.definition import Experiment, RunSpec
+from experiments.definition import Experiment, RunSpec, scenario_fingerprint
 from experiments.executors import ExecutorSpec, open_executor
 from experiments.storage import ResultStore, code_version
 
@@ -68,7 +69,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
 
         spec = task.spec
         scenario = load_scenario(spec.source, dict(spec.overrides))
-        out["scenario_hash"] = scenario.config_hash()
+        out["scenario_hash"] = scenario_fingerprint(scenario)
         if task.expected_hash and out["scenario_hash"] != task.expected_hash:
             raise RuntimeError(
                 f"scenario {spec.scenario!r} resolves to config hash {out['scenario_hash']} "
@@ -142,7 +143,7 @@ def _expected_hashes(runs: list[RunSpec]) -> dict[str, str]:
     for r in runs:
         key = json.dumps([r.source, r.overrides], sort_keys=True, default=str)
         if key not in cache:
-            cache[key] = load_scenario(r.source, dict(r.overrides)).config_hash()
+            cache[key] = scenario_fingerprint(load_scenario(r.source, dict(r.overrides)))
         out[r.run_id] = cache[key]
     return out
 
@@ -206,14 +207,16 @@ def run_batch(
             "scenario_hash": result.get("scenario_hash", ""),
             "overrides": spec.overrides,
         }
-        store.write_run(rec, result["daily"])
-        outcome.executed.append(spec.run_id)
+        with guard.critical():
+            store.write_run(rec, result["daily"])
+            outcome.executed.append(spec.run_id)
         if result["status"] != "ok":
             lines = [ln for ln in result["error"].strip().splitlines() if ln.strip()]
             outcome.failed[spec.run_id] = lines[-1] if lines else "failed"
         bar.update(len(outcome.executed) - len(outcome.failed), len(outcome.failed))
 
-    previous = _install_sigterm()
+    guard = _StopGuard()
+    guard.install()
     try:
         if isinstance(executor, Executor):
             _drain(executor, tasks, record)
@@ -230,7 +233,7 @@ def run_batch(
         log(f"\ninterrupted: {len(outcome.executed)} runs recorded in this session; "
             "run the same command again to resume")
     finally:
-        _restore_sigterm(previous)
+        guard.restore()
         bar.close()
         store.assemble(experiment)
     return outcome
@@ -260,19 +263,47 @@ def _drain(ex: Executor, tasks: list[RunTask],
             fut.cancel()
 
 
-def _install_sigterm() -> Any:
-    if threading.current_thread() is not threading.main_thread():
-        return None
+class _StopGuard:
+    """Turns SIGINT/SIGTERM into an interruption, but never in the middle of recording a run.
 
-    def handler(signum: int, frame: Any) -> None:
+    A signal arriving while a run is being written is held until the write is complete, so
+    a finished run is never thrown away by a Ctrl-C.
+    """
+
+    def __init__(self) -> None:
+        self.pending: int | None = None
+        self.depth = 0
+        self.previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            current = signal.getsignal(sig)
+            if current is signal.SIG_IGN:
+                continue  # e.g. a background job: respect it
+            self.previous[sig] = signal.signal(sig, self._handler)
+
+    def restore(self) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+        self.previous.clear()
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.depth:
+            self.pending = signum
+            return
         raise _InterruptedError(f"signal {signum}")
 
-    return signal.signal(signal.SIGTERM, handler)
-
-
-def _restore_sigterm(previous: Any) -> None:
-    if previous is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, previous)
+    @contextlib.contextmanager
+    def critical(self) -> Iterator[None]:
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+        if not self.depth and self.pending is not None:
+            raise _InterruptedError(f"signal {self.pending}")
 
 
 class _Bar:

@@ -7,7 +7,8 @@ R = s x 15 min), each candidate offer j with walking time t_j = walk_j / s / 60 
           - beta_late max(0, t_j - reach_minutes) - beta_crowding c_j^2
 
 where p_j is the price index the resident pays (market = 1; elderly discounts apply; an
-online offer's price includes its delivery fee) and c_j yesterday's load over capacity. The
+online offer adds its delivery fee as a price index; online offers are open only to residents
+who order online) and c_j yesterday's load over capacity. The
 outside option (go without, or travel far) has utility ``outside_utility[k]``. One uniform
 draw per need picks an option with the logit probabilities exp(v_j) / sum exp(v).
 
@@ -23,9 +24,9 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def choose(need_res, need_cat, home, income, digital, speed, age,
+def choose(need_res, need_cat, home, income, orders_online, speed, age,
            ptr, cand_offer, cand_walk,
-           o_today, o_online, o_price, o_quality, o_crowd, o_discount60, o_free_age,
+           o_today, o_online, o_price, o_fee, o_quality, o_crowd, o_discount60, o_free_age,
            beta_quality, beta_price, beta_walk, beta_late, beta_crowding, reach_min,
            outside_u, outside_score, late_score, uniforms,
            chosen, walk_min, score, paid_index):  # pragma: no cover - compiled
@@ -44,7 +45,7 @@ def choose(need_res, need_cat, home, income, digital, speed, age,
         total = np.exp(outside_u[k])
         for j in range(a, b):
             o = cand_offer[j]
-            if not o_today[o] or (o_online[o] and not digital[r]):
+            if not o_today[o] or (o_online[o] and not orders_online[r]):
                 buf[j - a] = 0.0
                 continue
             p = o_price[o]
@@ -52,6 +53,7 @@ def choose(need_res, need_cat, home, income, digital, speed, age,
                 p = 0.0
             elif age[r] >= 60.0:
                 p = p * (1.0 - o_discount60[o])
+            p += o_fee[o]
             t = cand_walk[j] * inv_speed
             late = t - reach_min
             if late < 0.0:
@@ -88,6 +90,7 @@ def choose(need_res, need_cat, home, income, digital, speed, age,
             p = 0.0
         elif age[r] >= 60.0:
             p = p * (1.0 - o_discount60[o])
+        p += o_fee[o]
         t = cand_walk[pick] * inv_speed
         late = t - reach_min
         if late < 0.0:
@@ -115,9 +118,9 @@ def run_choice(model, need_res: np.ndarray, need_cat: np.ndarray, uniforms: np.n
     score = np.empty(n, dtype=np.float32)
     paid = np.empty(n, dtype=np.float64)
     crowd = offers.load / offers.capacity
-    choose(need_res, need_cat, pop.home, pop.income, pop.digital, pop.speed_mps, pop.age,
+    choose(need_res, need_cat, pop.home, pop.income, model.orders_online, pop.speed_mps, pop.age,
            idx.ptr, idx.offer, idx.walk_m,
-           offers.today, offers.online, offers.price, offers.quality, crowd,
+           offers.today, offers.online, offers.price, offers.fee, offers.quality, crowd,
            offers.discount60, offers.free_age,
            p.beta_quality, model.beta_price, p.beta_walk_per_min, p.beta_late_per_min,
            p.beta_crowding, p.reach_minutes, model.categories.outside_utility, p.outside_score,

@@ -2,7 +2,8 @@
 
 Independents close when their cash is exhausted (a sustained loss); chains carry losses and
 close only at their periodic review, when the outlet lost more than a tolerated share of its
-fixed costs over the review period.
+fixed costs over the review period. Shops underwritten by a policy (public canteens, a
+neighbourhood centre) never go broke: their policy pays their deficits.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def settle_day(model, offer_revenue: np.ndarray) -> np.ndarray:
     shops.profit_window += profit
     shops.revenue_total += np.where(open_, sales, 0.0)
 
-    broke = open_ & ~shops.chain & (shops.cash < 0)
+    broke = open_ & ~shops.chain & ~shops.underwritten & (shops.cash < 0)
     review = open_ & shops.chain & (day - shops.review_day >= p.chain_review_days)
     tolerated = -p.chain_loss_tolerance * (shops.rent_day + shops.staff_day) * p.chain_review_days
     chain_close = review & (shops.profit_window < tolerated)

@@ -62,6 +62,7 @@ class DayRecord:
     paid_index: np.ndarray = field(default_factory=lambda: np.zeros(0))
     resident_paid: np.ndarray = field(default_factory=lambda: np.zeros(0))
     list_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    delivery_fees: np.ndarray = field(default_factory=lambda: np.zeros(0))
     offer_revenue: np.ndarray = field(default_factory=lambda: np.zeros(0))
     opened: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     closed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -109,6 +110,8 @@ class CommerceModel(Model):
                                         random=self.random)
         self.population = Population(p, self.city, self.streams["population"])
         self.satisfaction = np.full(self.population.n, p.satisfaction_initial)
+        # who orders online today (instant retail sets it; nobody without that policy)
+        self.orders_online = np.zeros(self.population.n, dtype=bool)
         rent = np.where(self.city.community_kind[self.city.storefront_community] == OLD,
                         p.rent_old_yuan_m2_day, p.rent_new_yuan_m2_day)
         self.supply = Supply(self.city, rent, p.walk_cutoff_m)
@@ -119,7 +122,8 @@ class CommerceModel(Model):
         self.today = DayRecord()
         self._move_in(0)
         open_initial_shops(self, self.streams["shops"])
-        self._sync_shop_agents()
+        self.sync_agents()
+        self.candidates = self._build_index()  # policies place things by today's coverage
         self.policies = [make_policy(spec) for spec in self.scenario.policies]
         self.policy_streams = [np.random.default_rng(s)
                                for s in self._policy_seed.spawn(max(1, len(self.policies)))]
@@ -201,7 +205,7 @@ class CommerceModel(Model):
         # 9. entry
         if self.day % ENTRY_PERIOD_DAYS == 0:
             rec.opened = monthly_entry(self, self.streams["entry"])
-        self._sync_shop_agents()
+        self.sync_agents()
         # 10. ledger
         for label, pol in zip(self.policy_labels, self.policies, strict=True):
             spent = float(pol.spend_today(self))
@@ -243,7 +247,8 @@ class CommerceModel(Model):
                 agent.cell = self.grid._cells[(x, y)]
                 self.resident_agents[r] = agent
 
-    def _sync_shop_agents(self) -> None:
+    def sync_agents(self) -> None:
+        """Give every open shop a Mesa agent at its cell; remove the agents of closed shops."""
         shops = self.supply.shops
         for sid in np.flatnonzero(shops.open).tolist():
             if sid not in self.shop_agents:
@@ -273,8 +278,10 @@ class CommerceModel(Model):
         rec.resident_paid = np.where(met, unit * rec.paid_index, 0.0)
         chosen = np.where(met, rec.chosen, 0)
         rec.list_value = np.where(met, unit * offers.price[chosen], 0.0)
+        rec.delivery_fees = np.where(met, unit * offers.fee[chosen], 0.0)
         # providers receive the list price: a discount given to a resident is paid by the
-        # policy that grants it (booked in its spend), so money is conserved
+        # policy that grants it (booked in its spend), and delivery fees go to the couriers,
+        # so resident payments + discount subsidies = provider revenue + delivery fees
         rec.offer_revenue = np.bincount(rec.chosen[met], weights=rec.list_value[met],
                                         minlength=len(offers))
         offers.load = np.bincount(rec.chosen[met], minlength=len(offers)).astype(np.float64)

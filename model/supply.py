@@ -20,12 +20,12 @@ _SHOP_COLUMNS = {
     "site": np.int32, "category": np.int16, "chain": bool, "open": bool, "opened_day": np.int32,
     "closed_day": np.int32, "cash": np.float64, "rent_day": np.float64, "staff_day": np.float64,
     "profit_window": np.float64, "review_day": np.int32, "revenue_total": np.float64,
-    "rent_relief": np.float64, "entrant": bool, "subsidy_tag": np.int16,
+    "rent_relief": np.float64, "entrant": bool, "owner": np.int16, "underwritten": bool,
 }
 _OFFER_COLUMNS = {
     "shop": np.int32, "site": np.int32, "category": np.int16, "price": np.float64,
     "quality": np.float64, "capacity": np.float64, "open": bool, "today": bool, "online": bool,
-    "source": np.int8, "load": np.float64, "discount60": np.float64, "free_age": np.float64,
+    "source": np.int8, "fee": np.float64, "load": np.float64, "discount60": np.float64, "free_age": np.float64,
     "owner": np.int16,
 }
 
@@ -98,11 +98,13 @@ class Supply:
                    price: np.ndarray, quality: np.ndarray, cash: np.ndarray,
                    rent_day: np.ndarray, staff_day: np.ndarray, capacity: np.ndarray,
                    secondary: np.ndarray | None = None, secondary_capacity: np.ndarray | None = None,
-                   entrant: bool = True, subsidy_tag: int = 0) -> np.ndarray:
+                   entrant: bool = True, owner: int = -1, underwritten: bool = False) -> np.ndarray:
         """Open shops (one primary offer each, plus an optional secondary category).
 
         Args:
             secondary: per shop a second category served, or -1.
+            owner: index of the policy that opened the shop, or -1 (the market).
+            underwritten: the owning policy covers the shop's losses, so it never goes broke.
 
         Returns:
             The new shop ids.
@@ -115,7 +117,7 @@ class Supply:
         ids = self.shops.append(site=site, category=category, chain=chain, open=True,
                                 opened_day=day, closed_day=-1, cash=cash, rent_day=rent_day,
                                 staff_day=staff_day, review_day=day, entrant=entrant,
-                                subsidy_tag=subsidy_tag)
+                                owner=owner, underwritten=underwritten)
         self.site_occupant[site] = ids
         self.add_offers(shop=ids, site=site, category=category, price=price, quality=quality,
                         capacity=capacity)
@@ -130,11 +132,12 @@ class Supply:
     def add_offers(self, shop: np.ndarray, site: np.ndarray, category: np.ndarray,
                    price: np.ndarray, quality: np.ndarray, capacity: np.ndarray,
                    source: int = SRC_SHOP, online: bool = False, owner: int = -1,
-                   discount60: float = 0.0, free_age: float = 0.0) -> np.ndarray:
+                   discount60: float = 0.0, free_age: float = 0.0, fee: float = 0.0,
+                   today: bool = True) -> np.ndarray:
         """Add offers (open, available today); return their ids."""
         ids = self.offers.append(shop=shop, site=site, category=category, price=price,
-                                 quality=quality, capacity=capacity, open=True, today=True,
-                                 online=online, source=source, owner=owner,
+                                 quality=quality, capacity=capacity, open=True, today=today,
+                                 online=online, source=source, owner=owner, fee=fee,
                                  discount60=discount60, free_age=free_age)
         self.version += 1
         return ids

@@ -125,6 +125,16 @@ def test_dask_local_cluster_gives_the_same_tables(reference, tmp_path):
     assert all(str(os.getpid()) not in w for w in workers)  # ran in worker processes
 
 
+def test_any_executor_instance_gives_the_same_tables(reference, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    exp, _, ref_tables = reference
+    with ThreadPoolExecutor(max_workers=2) as ex:
+        outcome = run_batch(exp, tmp_path / "threads", ex, progress=False, log=lambda m: None)
+    assert outcome.ok
+    assert_same_tables(ResultStore(tmp_path / "threads").load_tables(), ref_tables)
+
+
 def test_dask_scheduler_address_gives_the_same_tables(reference, tmp_path):
     from distributed import LocalCluster
 

@@ -188,3 +188,39 @@ def test_ready_made_experiments_are_valid(name):
         pytest.fail(f"{path} is missing")
     exp = load_experiment(path)
     assert exp.runs()
+
+
+def test_config_hash_ignores_location_but_not_content(tmp_path):
+    text = GOOD.replace('scenarios = ["baseline"]', 'scenarios = ["baseline", "other.toml"]')
+    hashes = []
+    for sub, rent in (("a", 4.0), ("b", 4.0), ("c", 4.5)):
+        d = tmp_path / sub
+        d.mkdir()
+        (d / "other.toml").write_text(
+            f'extends = "baseline"\nname = "other"\nrent_old_yuan_m2_day = {rent}\n')
+        hashes.append(load_experiment(write(d, text)).config_hash())
+    assert hashes[0] == hashes[1] != hashes[2]
+
+
+def test_policy_lever_applies_only_to_scenarios_with_that_policy(tmp_path):
+    (tmp_path / "subsidy.toml").write_text(
+        'extends = "baseline"\nname = "subsidy"\n[[policy]]\nkind = "rent_subsidy"\n'
+        "share = 0.3\n")
+    text = GOOD.replace('scenarios = ["baseline"]', 'scenarios = ["baseline", "subsidy.toml"]')
+    exp = load_experiment(write(tmp_path, text + """
+[design]
+method = "grid"
+[levers."policy.rent_subsidy.share"]
+values = [0.2, 0.4]
+"""))
+    assert exp.applicable == {"baseline": [], "subsidy": ["policy.rent_subsidy.share"]}
+    plan = {(r.scenario, r.point) for r in exp.runs()}
+    assert plan == {("baseline", REFERENCE_POINT), ("subsidy", 0), ("subsidy", 1)}
+    sub = [r for r in exp.runs() if r.scenario == "subsidy" and r.point == 1][0]
+    assert sub.overrides["policy.rent_subsidy.share"] == 0.4
+    bad = text + '[design]\nmethod = "grid"\n[levers."policy.rent_subsidy.share"]\nvalues = [1.5]\n'
+    with pytest.raises(ExperimentError, match="levers.policy.rent_subsidy.share"):
+        load_experiment(write(tmp_path, bad, "bad.toml"))
+    none = GOOD + '[design]\nmethod = "grid"\n[levers."policy.rent_subsidy.share"]\nvalues = [0.2]\n'
+    with pytest.raises(ExperimentError, match="applies to none of the scenarios"):
+        load_experiment(write(tmp_path, none, "none.toml"))

@@ -8,6 +8,7 @@ two browser sessions have independent models. Saves docs/viz-screenshot.png.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -24,6 +25,7 @@ if str(ROOT) not in sys.path:  # `viz` importable without an installed package
     sys.path.insert(0, str(ROOT))
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = ROOT / "docs" / "viz-screenshot.png"
+SCENARIO_DIR = Path(os.environ.get("LIFECIRCLE_SCENARIO_DIR") or ROOT / "scenarios")  # as viz.app
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
@@ -190,15 +192,20 @@ def test_step_play_pause_reset(session):
                                                  timeout=UI_TIMEOUT_MS)
     session.button("Pause").click()
     expect(session.button("Step")).to_be_enabled(timeout=UI_TIMEOUT_MS)
+    page.wait_for_timeout(2000)  # a frame being drawn when Pause was pressed still lands
     paused_at = session.day()
-    page.wait_for_timeout(1000)
+    page.wait_for_timeout(1500)
     assert session.day() == paused_at
-    # A screenshot for the docs, with the satisfaction layer switched on.
-    page.get_by_role("button", name="Satisfaction").click()
-    page.wait_for_timeout(800)
-    expect(page.locator(".lc-map img")).to_be_visible()
+    # A screenshot for the docs, then the per-cell layers must change the map image.
     SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=False)
+    page.set_viewport_size({"width": 1400, "height": 1750})  # map, text and all four plots
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SCREENSHOT))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    plain = page.locator(".lc-map img").get_attribute("src")
+    page.get_by_role("button", name="15-min coverage").click()
+    expect(page.locator(".lc-map img")).not_to_have_attribute("src", plain,
+                                                               timeout=UI_TIMEOUT_MS)
     session.button("Reset").click()
     session.expect_day(0, timeout=BUILD_TIMEOUT_MS)
     session.wait_ready()
@@ -219,11 +226,9 @@ def test_changed_control_applies_on_reset(session):
     expect(page.locator(".lc-summary")).to_contain_text("seed 7")
 
 
+@pytest.mark.skipif(not (SCENARIO_DIR / "mobile_vendors.toml").exists(),
+                    reason="scenarios/mobile_vendors.toml does not exist yet")
 def test_mobile_vendor_scenario_shows_buses(session):
-    from viz import app
-
-    if not (app.SCENARIO_DIR / "mobile_vendors.toml").exists():
-        pytest.skip("scenarios/mobile_vendors.toml does not exist yet")
     page = session.page
     expect(page.locator(".lc-summary")).to_contain_text("Mobile-vendor buses: 0")
     page.locator(".lc-scenario").click()

@@ -1,3 +1,4 @@
+# ruff: noqa: N802 - Solara components are CamelCase by convention
 """The browser view of ``CommerceModel`` for students (run it with ``lifecircle viz``).
 
 One page per browser session, each with its own model (built in the session, never at module
@@ -8,10 +9,11 @@ short text on today's numbers, and controls. Scenario, seed, community mix and p
 collected as *pending* settings and take effect when the user presses Reset; the page says which
 ones are pending. Every model is made by :func:`build_model`.
 
-Built from Mesa's pieces (``make_plot_component``, ``mesa.visualization.utils.update_counter``)
-rather than the ``SolaraViz`` frame: SolaraViz's Reset re-creates ``type(model)(**params)`` and
-replaces a ``scenario`` keyword with a ``mesa.experimental.scenarios.Scenario`` object, which
-cannot go through ``build_model`` nor pass our scenario names.
+Built from Mesa's pieces (``PlotMatplotlib``, the component ``make_plot_component`` returns,
+and ``mesa.visualization.utils.update_counter``) rather than the ``SolaraViz`` frame, whose Reset
+cannot drive this model: it re-creates ``type(model)(**params)`` (bypassing ``build_model``),
+replaces a ``scenario`` keyword with a ``mesa.experimental.scenarios.Scenario``, and its parameter
+check raises on ``model.scenario`` being our own scenario object.
 """
 
 from __future__ import annotations
@@ -111,9 +113,11 @@ class Settings:
     levers: tuple[tuple[str, Any], ...] = ()
 
     def lever(self, name: str, fallback: Any) -> Any:
+        """The pending value of lever ``name``, or ``fallback`` if the user has not moved it."""
         return dict(self.levers).get(name, fallback)
 
     def with_lever(self, name: str, value: Any) -> Settings:
+        """A copy with lever ``name`` set to ``value``."""
         levers = dict(self.levers)
         levers[name] = value
         return dataclasses.replace(self, levers=tuple(sorted(levers.items())))
@@ -149,10 +153,12 @@ def agents_of(model, class_name: str) -> list:
 
 
 def day_of(model) -> int:
+    """The model's day (``model.day``, else Mesa's step count)."""
     return int(getattr(model, "day", getattr(model, "steps", 0)))
 
 
 def today(model) -> dict[str, float]:
+    """Today's metrics, or an empty dict if the model cannot compute them."""
     try:
         return dict(model.metrics())
     except Exception:  # noqa: BLE001 - a metric bug must not take the page down
@@ -421,6 +427,7 @@ def MapView(model, layer: str):
 
 @solara.component
 def Summary(model, applied):
+    """The text panel on today's numbers."""
     update_counter.get()
     with solara.Div(classes=["lc-summary"]):
         solara.Markdown(summary_markdown(model, applied))
@@ -428,6 +435,7 @@ def Summary(model, applied):
 
 @solara.component
 def DayBadge(model):
+    """The day shown above the run buttons."""
     update_counter.get()
     running = getattr(model, "running", True)
     solara.Text(f"Day {day_of(model)}" + ("" if running else " (finished)"),
@@ -436,6 +444,7 @@ def DayBadge(model):
 
 @solara.component
 def LeverInput(name: str, pending: solara.Reactive[Settings], model):
+    """A slider or switch for one lever; a moved lever becomes an override."""
     spec = LEVERS[name]
     in_model = lever_value_in_model(model, name) if model is not None else None
     fallback = in_model if in_model is not None else spec["default"]
@@ -458,6 +467,7 @@ def LeverInput(name: str, pending: solara.Reactive[Settings], model):
 
 @solara.component
 def SetupControls(pending: solara.Reactive[Settings], applied: Settings | None, model):
+    """Scenario, seed and levers (pending until Reset), and whether they are applied."""
     names = solara.use_memo(scenario_names, [])
     s = pending.value
     solara.Select("Scenario", values=names, value=s.scenario,
@@ -483,25 +493,28 @@ def SetupControls(pending: solara.Reactive[Settings], applied: Settings | None, 
 
 @solara.component
 def RunCard(model, playing: solara.Reactive[bool], interval_ms: solara.Reactive[int],
-            busy: bool, on_step, on_reset):
-    running = bool(getattr(model, "running", True)) if model is not None else False
+            days_per_frame: solara.Reactive[int], building: bool, on_step, on_reset):
+    """Day, Step / Play / Reset and play speed."""
+    # Step/Play need a model that is still running; Reset works unless a build is under way.
+    idle = model is not None and not building and bool(getattr(model, "running", True))
     with solara.Card("Run", margin=0, classes=["lc-run"]):
         if model is not None:
             DayBadge(model)
         with solara.Row():
             solara.Button("Step", color="primary", on_click=on_step,
-                          disabled=busy or playing.value or not running)
+                          disabled=not idle or playing.value)
             solara.Button("Pause" if playing.value else "Play", color="primary",
-                          on_click=lambda: playing.set(not playing.value),
-                          disabled=busy or not running)
+                          on_click=lambda: playing.set(not playing.value), disabled=not idle)
             solara.Button("Reset", color="primary", outlined=True, on_click=on_reset,
-                          disabled=busy and model is not None)
-        solara.SliderInt("Play speed (ms per day)", value=interval_ms, min=50, max=2000,
+                          disabled=building)
+        solara.SliderInt("Play: pause between frames (ms)", value=interval_ms, min=0, max=2000,
                          step=50)
+        solara.SliderInt("Play: days per frame", value=days_per_frame, min=1, max=30)
 
 
 @solara.component
 def MainView(model, applied: Settings | None, layer: solara.Reactive[str]):
+    """Map with layer switch, text panel and plots."""
     with solara.Columns([3, 2], classes=["lc-main"]):
         with solara.Column():
             solara.ToggleButtonsSingle(value=layer, values=LAYERS, classes=["lc-layer"])
@@ -518,6 +531,7 @@ def Page():
     build_no = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     interval_ms = solara.use_reactive(300)
+    days_per_frame = solara.use_reactive(1)
     layer = solara.use_reactive(LAYERS[0])
     error = solara.use_reactive(None)
 
@@ -540,12 +554,15 @@ def Page():
         while playing.value and m is not None and current.value[0] is m:
             t0 = time.monotonic()
             try:
-                m.step()
+                for _ in range(max(1, days_per_frame.value)):
+                    m.step()
+                    if not getattr(m, "running", True) or not playing.value:
+                        break
             except Exception as e:  # noqa: BLE001
                 error.value = f"Error in step: {type(e).__name__}: {e}"
                 playing.value = False
                 break
-            force_update()
+            force_update()  # redraws map, plots and text (~1 s on 2 cores)
             if not getattr(m, "running", True):
                 playing.value = False
                 break
@@ -560,26 +577,23 @@ def Page():
                 m.step()
             except Exception as e:  # noqa: BLE001
                 error.value = f"Error in step: {type(e).__name__}: {e}"
-            import cProfile, pstats
-            pr = cProfile.Profile(); pr.enable()
             force_update()
-            pr.disable(); pstats.Stats(pr).sort_stats("cumulative").print_stats(45)
 
     def do_reset():
         playing.value = False
         build_no.value += 1
 
-    busy = builder.pending or model is None
+    building = builder.pending or (model is None and not error.value)
     solara.Title("LifeCircle")
     with solara.AppBar():
         solara.AppBarTitle("LifeCircle · 15-minute living circles")
     with solara.Sidebar():
-        RunCard(model, playing, interval_ms, busy, do_step, do_reset)
+        RunCard(model, playing, interval_ms, days_per_frame, building, do_step, do_reset)
         with solara.Card("Set-up (applies on Reset)", margin=0):
             SetupControls(pending, applied, model)
     if error.value:
         solara.Error(error.value, classes=["lc-error"])
-    if busy:
+    if building:
         with solara.Column(align="center", classes=["lc-building"]):
             solara.Text("Building the model…")
             solara.ProgressLinear(True)

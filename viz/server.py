@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import webbrowser
@@ -17,6 +18,8 @@ def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     env.setdefault("SOLARA_ASSETS_PROXY", "True")  # serve JS/CSS from solara's local cache
     env.setdefault("MPLBACKEND", "Agg")
+    # solara warns on every page load that a non-"localhost" host gets samesite=lax cookies
+    env.setdefault("PYTHONWARNINGS", "ignore:Cookies with samesite=none:UserWarning")
     root = str(APP.parent.parent)  # so `import model` / `import viz` work from any cwd
     env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), root) if p)
     return env
@@ -41,6 +44,11 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False)
     print(f"lifecircle viz: serving on {url}  (Ctrl-C to stop)", flush=True)
     if open_browser:
         webbrowser.open(url)
+
+    def _stop(signum, frame):  # SIGTERM: stop the server too, as Ctrl-C does
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -50,6 +58,8 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False)
         except subprocess.TimeoutExpired:
             proc.kill()
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

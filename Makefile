@@ -1,0 +1,32 @@
+# Two commands for a fresh machine:
+#   make run    set up, then run the main job
+#   make test   set up, then run the test suite (what CI runs)
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+# Mesa 3.5 needs Python >= 3.12: take python3.12 from PATH or from pyenv
+PYTHON312 := $(shell command -v python3.12 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -1)
+
+.PHONY: setup run test browser lint bench
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON312)" || { echo "error: Python 3.12 not found (install it or put python3.12 on PATH)"; exit 1; }
+	$(PYTHON312) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(VENV)/bin/lifecircle run baseline --days 365
+
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+test: setup browser
+	$(VENV)/bin/ruff check model experiments viz tests benchmarks
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: setup
+	$(PY) benchmarks/bench_choice.py

@@ -1,0 +1,243 @@
+"""Speed of the daily choice and of a whole model day at ~100,000 residents.
+
+Run: ``.venv/bin/python benchmarks/bench_choice.py [--residents 100000] [--days 10]``.
+
+Times, in one run on one model:
+
+* the numba kernel (``model.choice.run_choice``) on one day's needs, after a warm-up call so
+  that JIT compilation is excluded: need-choices/s and (need, candidate) pairs evaluated/s;
+* the per-agent reference (``model.reference``) on the needs of a sample of residents, with
+  their reachable-offer caches warm (cache building is timed separately);
+* a plain numpy implementation over flat (need, candidate) pair arrays;
+* a whole model day (``model.step()``), median over ``--days`` days after warm-up, broken
+  down by phase with timers wrapped round the functions ``step`` calls.
+
+Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import model.model as model_module  # noqa: E402
+from model import CommerceModel  # noqa: E402
+from model.choice import run_choice  # noqa: E402
+from model.reference import reference_chooser  # noqa: E402
+
+PRESENT_PER_BLOCK = 1250  # residents present per community block at day 0 (baseline params)
+
+
+def blocks_for(residents: int) -> int:
+    """Blocks per side of a square city with about ``residents`` residents present."""
+    return max(1, round(math.sqrt(residents / PRESENT_PER_BLOCK)))
+
+
+def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Best wall time of ``repeat`` calls of ``fn`` and its last result."""
+    best, out = math.inf, None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def row_lengths(m: CommerceModel, need_res: np.ndarray, need_cat: np.ndarray) -> np.ndarray:
+    """Candidates (pairs evaluated) per need."""
+    idx = m.candidates
+    row = m.population.home[need_res].astype(np.int64) * idx.k + need_cat
+    return idx.ptr[row + 1] - idx.ptr[row]
+
+
+def numpy_choice(m: CommerceModel, need_res: np.ndarray, need_cat: np.ndarray,
+                 uniforms: np.ndarray) -> np.ndarray:
+    """The same logit draw over flat (need, candidate) pair arrays in numpy (no numba).
+
+    The draw uses one global cumulative sum and ``searchsorted``, so it agrees with the
+    kernel except where rounding puts the uniform on a boundary.
+    """
+    p, pop, idx = m.params, m.population, m.candidates
+    offers = m.supply.offers
+    row = pop.home[need_res].astype(np.int64) * idx.k + need_cat
+    start, length = idx.ptr[row], idx.ptr[row + 1] - idx.ptr[row]
+    n_pairs = int(length.sum())
+    need_of_pair = np.repeat(np.arange(len(need_res)), length)
+    first = np.cumsum(length) - length
+    j = np.repeat(start - first, length) + np.arange(n_pairs)
+    o = idx.offer[j]
+    r = need_res[need_of_pair]
+    age = pop.age[r]
+    price = offers.price[o]
+    free_age = offers.free_age[o]
+    price = np.where((free_age > 0) & (age >= free_age), 0.0,
+                     np.where(age >= 60.0, price * (1.0 - offers.discount60[o]), price))
+    price = price + offers.fee[o]
+    t = idx.walk_m[j] / (pop.speed_mps[r].astype(np.float64) * 60.0)
+    late = np.maximum(t - p.reach_minutes, 0.0)
+    crowd = offers.load[o] / offers.capacity[o]
+    v = (p.beta_quality * offers.quality[o] - m.beta_price[pop.income[r]] * (price - 1.0)
+         - p.beta_walk_per_min * t - p.beta_late_per_min * late - p.beta_crowding * crowd * crowd)
+    ok = offers.today[o] & ~(offers.online[o] & ~m.orders_online[r])
+    w = np.where(ok, np.exp(v), 0.0)
+    w_out = np.exp(m.categories.outside_utility[need_cat])
+    cum = np.concatenate([[0.0], np.cumsum(w)])
+    total = w_out + cum[first + length] - cum[first]
+    target = uniforms * total
+    inside = target >= w_out
+    key = cum[first] + (target - w_out)
+    pos = np.searchsorted(cum, key, side="right") - 1  # pair index whose cum interval holds key
+    pos = np.minimum(pos, first + length - 1)
+    chosen = np.where(inside & (length > 0), o[np.clip(pos, 0, max(n_pairs - 1, 0))], -1)
+    return chosen.astype(np.int32)
+
+
+class PhaseTimer:
+    """Wall time per phase, by wrapping the functions ``CommerceModel.step`` calls."""
+
+    def __init__(self, m: CommerceModel):
+        self.m = m
+        self.totals: dict[str, float] = defaultdict(float)
+        self._undo: list[Callable[[], None]] = []
+
+    def _wrap(self, owner: Any, name: str, label: str) -> None:
+        orig = getattr(owner, name, None)
+        if orig is None:  # the model no longer has this phase function: leave it in "other"
+            return
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return orig(*args, **kwargs)
+            finally:
+                self.totals[label] += time.perf_counter() - t
+
+        setattr(owner, name, timed)
+        self._undo.append(lambda: setattr(owner, name, orig) if owner is not self.m
+                          else delattr(owner, name))
+
+    def __enter__(self) -> PhaseTimer:
+        m = self.m
+        for name, label in [("_move_in", "move-ins"), ("_build_index", "index rebuild"),
+                            ("_draw_needs", "needs"), ("_book_sales", "sales"),
+                            ("_sync_shop_agents", "agents sync"), ("sync_agents", "agents sync")]:
+            self._wrap(m, name, label)  # instance attributes shadow the methods
+        for name, label in [("run_choice", "choice (run_choice)"), ("settle_day", "accounts"),
+                            ("update_satisfaction", "satisfaction"), ("monthly_entry", "entry"),
+                            ("compute_metrics", "metrics (compute)")]:
+            self._wrap(model_module, name, label)
+        self._wrap(m.supply, "close_shops", "exit (close shops)")
+        self._wrap(m.datacollector, "collect", "metrics (DataCollector.collect)")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for undo in reversed(self._undo):
+            undo()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print the Markdown table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--residents", type=int, default=100_000)
+    ap.add_argument("--days", type=int, default=10, help="days timed for the whole-day median")
+    ap.add_argument("--sample", type=int, default=2_000, help="residents for the reference")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+
+    n = blocks_for(args.residents)
+    t0 = time.perf_counter()
+    m = CommerceModel(rng=args.seed, communities_x=n, communities_y=n)
+    setup_s = time.perf_counter() - t0
+    for _ in range(3):  # warm-up: JIT, loads for crowding
+        m.step()
+    residents = len(m.present_idx)
+    rng = np.random.default_rng(args.seed)
+    need_res, need_cat = m.today.need_res, m.today.need_cat
+    n_needs = len(need_res)
+    lengths = row_lengths(m, need_res, need_cat)
+    n_pairs = int(lengths.sum())
+    uniforms = rng.random(n_needs)
+
+    # numba kernel (warm-up call first)
+    run_choice(m, need_res, need_cat, uniforms)
+    t_kernel, out = best_of(lambda: run_choice(m, need_res, need_cat, uniforms), 7)
+    kernel_chosen = out[0]
+
+    # numpy flat pairs
+    numpy_choice(m, need_res, need_cat, uniforms)
+    t_numpy, numpy_chosen = best_of(lambda: numpy_choice(m, need_res, need_cat, uniforms), 3)
+    numpy_agree = float((numpy_chosen == kernel_chosen).mean())
+
+    # per-agent reference on a sample of residents (caches built first, timed apart)
+    sample = rng.choice(m.present_idx, size=min(args.sample, residents), replace=False)
+    sel = np.isin(need_res, sample)
+    s_res, s_cat, s_u = need_res[sel], need_cat[sel], uniforms[sel]
+    ref = reference_chooser(m)
+    t = time.perf_counter()
+    ref.choose(s_res, s_cat, s_u)
+    t_ref_cold = time.perf_counter() - t
+    t_ref, ref_chosen = best_of(lambda: ref.choose(s_res, s_cat, s_u), 3)
+    ref_agree = float((ref_chosen == kernel_chosen[sel]).mean())
+    n_ref = int(sel.sum())
+    ref_pairs = int(lengths[sel].sum())
+
+    # whole days, by phase
+    days: list[float] = []
+    with PhaseTimer(m) as timer:
+        for _ in range(args.days):
+            t = time.perf_counter()
+            m.step()
+            days.append(time.perf_counter() - t)
+    day_median = float(np.median(days))
+
+    kernel_rate = n_needs / t_kernel
+    ref_rate = n_ref / t_ref
+    rows = [
+        ("residents present", f"{residents:,} ({n}x{n} blocks)"),
+        ("model set-up", f"{setup_s:.2f} s"),
+        ("needs today / candidate pairs", f"{n_needs:,} / {n_pairs:,} ({n_pairs / n_needs:.1f} per need)"),
+        ("numba kernel (run_choice), one day", f"{t_kernel * 1e3:.1f} ms"),
+        ("numba kernel need-choices/s", f"{kernel_rate / 1e6:.2f} M"),
+        ("numba kernel pairs evaluated/s", f"{n_pairs / t_kernel / 1e6:.1f} M"),
+        ("numpy flat pairs need-choices/s", f"{n_needs / t_numpy / 1e6:.2f} M "
+                                            f"(pairs {n_pairs / t_numpy / 1e6:.1f} M/s; "
+                                            f"agrees with kernel {numpy_agree:.2%})"),
+        ("per-agent reference need-choices/s (warm caches)",
+         f"{ref_rate / 1e3:.0f} k (pairs {ref_pairs / t_ref / 1e6:.2f} M/s; "
+         f"{n_ref:,} needs of {len(sample):,} residents; agrees with kernel {ref_agree:.2%})"),
+        ("per-agent reference, first call incl. cache build", f"{t_ref_cold:.2f} s"),
+        ("kernel / reference", f"{kernel_rate / ref_rate:.0f}x"),
+        ("kernel / numpy", f"{kernel_rate / (n_needs / t_numpy):.1f}x"),
+        ("whole day (model.step), median of " + str(args.days), f"{day_median * 1e3:.0f} ms "
+                                                              f"(min {min(days) * 1e3:.0f}, "
+                                                              f"max {max(days) * 1e3:.0f})"),
+    ]
+    total_days = sum(days)
+    phases = sorted(timer.totals.items(), key=lambda kv: -kv[1])
+    accounted = sum(v for _, v in phases)
+    print(f"\n## bench_choice ({time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()},"
+          f" Python {platform.python_version()})\n")
+    print("| measure | value |\n|---|---|")
+    for k, v in rows:
+        print(f"| {k} | {v} |")
+    print(f"\nWhole day by phase (mean over {args.days} days):\n")
+    print("| phase | ms/day | share |\n|---|---|---|")
+    for label, v in phases:
+        print(f"| {label} | {v / args.days * 1e3:.1f} | {v / total_days:.0%} |")
+    rest = total_days - accounted
+    print(f"| other (policies, ledger, step glue) | {rest / args.days * 1e3:.1f} | {rest / total_days:.0%} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Behaviour and invariants of the core model: agents, people and money, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import CommerceModel, simulate
+from model.agents import Resident, Shop
+from model.city import NEW, OLD, STOREFRONT, WALL
+
+from .conftest import SMALL
+
+
+def test_public_api_and_agents(small_model):
+    m = small_model
+    m.step()
+    metrics = m.metrics()
+    assert all(isinstance(v, float) for v in metrics.values())
+    for name in ("satisfaction_mean", "share_satisfied", "share_satisfied_old", "share_satisfied_new",
+                 "share_satisfied_elderly", "coverage_basic_all", "coverage_fresh_food", "unmet_rate",
+                 "mean_walk_min", "chain_rate", "outlets_open", "public_spend"):
+        assert name in metrics
+    assert list(m.datacollector.get_model_vars_dataframe().columns) == m.metric_names()
+    residents = m.agents_by_type[Resident]
+    shops = m.agents_by_type[Shop]
+    assert len(residents) == len(m.present_idx)
+    assert len(shops) == int(metrics["outlets_open"])
+    shop = shops.to_list()[0]
+    assert m.city.cell_type[shop.cell.coordinate] == STOREFRONT
+    r = residents.to_list()[0]
+    assert r.cell.coordinate == tuple(m.city.home_xy[m.population.home[r.index]])
+    assert m.city.walkable.dtype == bool and m.city.cell_size_m == 50.0
+    assert not m.city.walkable[m.city.cell_type == WALL].any()
+
+
+def test_residents_equal_occupancy_every_day(small_model):
+    m = small_model
+    pop = m.population
+    for _ in range(40):
+        m.step()
+        counts = np.bincount(pop.community[pop.present], minlength=len(m.city.community_kind))
+        expected = np.rint(pop.capacity_by_community * pop.occupancy(m.day)).astype(int)
+        assert np.array_equal(counts, expected)
+        assert len(m.agents_by_type[Resident]) == pop.present.sum()
+    new = m.city.community_kind == NEW
+    assert pop.occupancy(m.day)[new].max() > m.params.occupancy_new_start  # filling
+    assert np.allclose(pop.occupancy(m.day)[~new], m.params.occupancy_old)
+
+
+def test_money_is_conserved(small_model):
+    m = small_model
+    shops = m.supply.shops
+    for _ in range(65):  # crosses two entry months
+        cash_before = shops.cash.copy()
+        n_before = len(cash_before)
+        m.step()
+        rec = m.today
+        # every yuan residents pay is some provider's revenue (no policy subsidizes here)
+        assert rec.resident_paid.sum() == pytest.approx(rec.offer_revenue.sum(), rel=1e-12)
+        served = rec.chosen >= 0
+        assert np.all(rec.resident_paid[~served] == 0)
+        # each shop's cash changes by its gross margin minus rent and staff, nothing else
+        offers = m.supply.offers
+        n_off = len(rec.offer_revenue)  # offers opened by today's entry sold nothing yet
+        shop_of = offers.shop[:n_off]
+        is_shop = shop_of >= 0
+        margin = m.categories.margin[offers.category[:n_off]] * rec.offer_revenue
+        gross = np.bincount(shop_of[is_shop], weights=margin[is_shop], minlength=len(shops))
+        fixed = shops.rent_day + shops.staff_day
+        was_open = shops.open.copy()
+        was_open[rec.closed] = True
+        change = (shops.cash[:n_before] - cash_before)
+        expect = np.where(was_open, gross - fixed, 0.0)[:n_before]
+        assert np.allclose(change, expect)
+
+
+def test_shops_close_and_open(small_model):
+    m = small_model
+    m.run_for(240)
+    shops = m.supply.shops
+    closed = np.flatnonzero(shops.closed_day >= 0)
+    entrants = np.flatnonzero(shops.entrant)
+    assert len(entrants) > 0 and len(closed) > 0
+    # a closed shop frees its site, its offers are closed, its agent is gone
+    sid = closed[0]
+    assert m.supply.site_occupant[shops.site[sid]] != sid
+    assert not m.supply.offers.open[m.supply.offers.shop == sid].any()
+    assert sid not in m.shop_agents
+    # closed independents ran out of cash; chains closed at a review
+    indep = closed[~shops.chain[closed]]
+    assert np.all(shops.cash[indep] < 0)
+    # entrants open at storefronts that were vacant, on entry days
+    assert np.all(shops.opened_day[entrants] % 30 == 0)
+    occupied = m.supply.site_occupant[m.supply.site_occupant >= 0]
+    assert len(np.unique(occupied)) == len(occupied)
+
+
+def test_same_seed_same_days_other_seed_differs():
+    a = simulate("baseline", seed=21, days=35, overrides=SMALL)
+    b = simulate("baseline", seed=21, days=35, overrides=SMALL)
+    c = simulate("baseline", seed=22, days=35, overrides=SMALL)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.drop(columns="day").equals(c.drop(columns="day"))
+
+
+def test_streams_are_separate(small_model):
+    """Needs are drawn from their own stream: changing choice parameters keeps them."""
+    other = CommerceModel(rng=7, beta_walk_per_min=0.3, **SMALL)
+    small_model.step()
+    other.step()
+    assert np.array_equal(small_model.today.need_res, other.today.need_res)
+    assert np.array_equal(small_model.today.need_cat, other.today.need_cat)
+    assert not np.array_equal(small_model.today.chosen, other.today.chosen)
+
+
+def test_old_and_new_communities_differ(small_model):
+    m = small_model
+    city = m.city
+    kinds = city.community_kind
+    assert set(kinds.tolist()) == {OLD, NEW}
+    # new superblocks are walled (gated), old ones are not
+    walls = city.cell_type == WALL
+    assert walls[city.community_type == NEW].any() and not walls[city.community_type == OLD].any()
+    # new communities start with more vacant storefronts
+    occ = m.supply.site_occupant >= 0
+    kind = kinds[city.storefront_community]
+    assert occ[kind == OLD].mean() > occ[kind == NEW].mean() + 0.3
+    # and with more elderly in old ones
+    pop = m.population
+    elderly = pop.group[pop.present] >= 2
+    assert elderly[pop.kind[pop.present] == OLD].mean() > elderly[pop.kind[pop.present] == NEW].mean()
+    # the elderly walk slower, so their own 15-minute reach is shorter
+    assert pop.reach_m[pop.group == 3].max() < pop.reach_m[pop.group == 0].min()
+
+
+def test_satisfaction_moves_towards_outcomes(small_model):
+    m = small_model
+    m.run_for(20)
+    s = m.satisfaction[m.present_idx]
+    assert 0 <= s.min() and s.max() <= 1
+    assert s.std() > 0.01  # residents differ
+    unmet = np.bincount(m.today.need_res[m.today.chosen < 0], minlength=m.population.n)
+    met = np.bincount(m.today.need_res[m.today.chosen >= 0], minlength=m.population.n)
+    worse = m.satisfaction[(unmet > 0) & (met == 0)].mean()
+    better = m.satisfaction[(met > 1) & (unmet == 0)].mean()
+    assert worse < better
