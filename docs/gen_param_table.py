@@ -104,8 +104,7 @@ def param_table() -> str:
 
 
 def category_source(sources: dict[str, str], field: str) -> str:
-    """Source of one category value: its own entry, ``freq`` for frequencies, ``all``, else
-    "assumption"."""
+    """Source of one category value: its own, ``freq`` for frequencies, ``all``, or "assumption"."""
     if field in sources:
         return sources[field]
     if field.startswith("freq_") and "freq" in sources:

@@ -85,8 +85,15 @@ class Scenario:
         return build_scenario(raw, self.source or "overrides", name=self.name)
 
 
-def resolve_path(source: str | os.PathLike, relative_to: Path | None = None) -> Path:
-    """Find a scenario file from a name ("baseline") or a path."""
+def resolve_path(source: str | os.PathLike, relative_to: Path | None = None,
+                 referrer: Path | None = None) -> Path:
+    """Find a scenario file from a name ("baseline") or a path.
+
+    Args:
+        source: a name or a path.
+        relative_to: folder to look in first (that of the file that extends).
+        referrer: the file whose ``extends`` names ``source``, for the error message.
+    """
     text = str(source)
     candidates = []
     if text.endswith(".toml") or os.sep in text or "/" in text:
@@ -101,8 +108,9 @@ def resolve_path(source: str | os.PathLike, relative_to: Path | None = None) -> 
         if c.is_file():
             return c.resolve()
     known = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml") if p.stem != "categories")
-    raise ScenarioError(str(candidates[0]), "extends" if relative_to else "scenario",
-                        f"file not found{suggest(text, known)}; known scenarios: {known}")
+    raise ScenarioError(str(referrer or candidates[0]), "extends" if referrer else "scenario",
+                        f"file not found: {candidates[0]}{suggest(text, known)}; "
+                        f"known scenarios: {known}")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -130,7 +138,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError(str(path), "extends", "must be a scenario name or a list of names")
     merged: dict[str, Any] = {"params": {}, "categories": {}, "policies": []}
     for parent in parents:
-        base = _load_raw(resolve_path(parent, path.parent), (*chain, path))
+        base = _load_raw(resolve_path(parent, path.parent, path), (*chain, path))
         merged["params"].update(base["params"])
         for cat, vals in base["categories"].items():
             merged["categories"].setdefault(cat, {}).update(vals)

@@ -47,8 +47,9 @@ class MobileVendors(Policy):
     close_hour: float = param(22.0, "Closing hour.", 0, 24, "seed: 7:00-22:00")
     price_index: float = param(0.9, "Price relative to market.", 0.01, 5, "seed: ~10% below market")
     quality: float = param(0.65, "Quality of produce (0..1).", 0, 1)
-    capacity_per_day: float = param(600.0, "Customers one bus serves per day.", 1, None)
-    operating_cost_day: float = param(900.0, "Operating cost per bus per day (yuan).", 0, None)
+    capacity_per_day: float = param(400.0, "Customers one bus serves per day.", 1, None)
+    operating_cost_day: float = param(1500.0, "Operating cost per bus per day (yuan): crew of "
+                                      "three, fuel, depreciation of a retired bus.", 0, None)
     goods: str = param("fresh_food", "Categories sold, comma separated (deliverable ones).")
     routes_file: str = param("", "TOML file with given routes; empty: plan routes.")
 
@@ -146,6 +147,7 @@ class MobileVendors(Policy):
     def activate(self, model) -> None:
         """Put the stops on the map (coverage counts a scheduled stop)."""
         model.supply.offers.open[self.offer_ids] = True
+        model.supply.version += 1  # the candidate index must take the stops in
 
     def deactivate(self, model) -> None:
         """Take the buses off the road."""
@@ -161,9 +163,14 @@ class MobileVendors(Policy):
             bus.move_to(bus.route[stop])
 
     def spend_today(self, model) -> float:
-        """Operating deficit: running cost minus the gross margin of today's sales."""
+        """Operating deficit: running cost minus the gross margin of today's sales.
+
+        Selling ``1 - price_index`` below market, the buses keep a gross margin of
+        ``1 - (1 - margin) / price_index`` of their sales.
+        """
         if not self.is_active(model.day):
             return 0.0
         rev = model.today.offer_revenue[self.offer_ids]
         margin = model.categories.margin[model.supply.offers.category[self.offer_ids]]
-        return max(0.0, len(self.buses) * self.operating_cost_day - float((rev * margin).sum()))
+        kept = 1.0 - (1.0 - margin) / self.price_index
+        return max(0.0, len(self.buses) * self.operating_cost_day - float((rev * kept).sum()))

@@ -1,0 +1,327 @@
+"""Policies: lifecycle, directions (common random numbers), ledger, bad scenario files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model import CommerceModel, ScenarioError, load_scenario
+from model.policies import POLICY_KINDS, Bus, make_policy
+from model.population import ELDERLY, ELDERLY80
+from model.supply import SRC_ONLINE
+
+from .conftest import SMALL
+
+BAD = Path(__file__).parent / "bad_scenarios"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def model_with(kind: str, seed: int = 5, overrides: dict | None = None, **params) -> CommerceModel:
+    sc = load_scenario(kind, {**SMALL, **(overrides or {}),
+                              **{f"policy.{kind}.{k}": v for k, v in params.items()}})
+    return CommerceModel(scenario=sc, rng=seed)
+
+
+# --- identity ------------------------------------------------------------------------------
+def test_policies_print_as_calls_and_save_as_specs():
+    sc = load_scenario("combined")
+    assert [p["kind"] for p in sc.policies] == ["mobile_vendors", "rent_subsidy", "elderly_canteen",
+                                                 "instant_retail", "fill_gaps"]
+    for spec in sc.policies:
+        pol = make_policy(spec)
+        assert repr(pol).startswith(f"{spec['kind']}(start_day=0, end_day=-1")
+        assert pol.spec() == spec
+        assert make_policy(pol.spec()).spec() == spec
+    assert set(POLICY_KINDS) >= {"mobile_vendors", "chain_penetration", "rent_subsidy",
+                                 "elderly_canteen", "instant_retail", "fill_gaps", "idle_space",
+                                 "neighborhood_center"}
+
+
+# --- when: inactive before start and after end -----------------------------------------------
+def _footprint(m: CommerceModel, pol) -> float:
+    """How much of the policy is visible in the model right now."""
+    kind = pol.kind
+    if kind == "mobile_vendors":
+        return float(m.supply.offers.open[pol.offer_ids].sum())
+    if kind == "chain_penetration":
+        return m.params.chain_entrant_share - pol.original_share
+    if kind == "rent_subsidy":
+        return float(m.supply.shops.rent_relief.sum())
+    if kind == "elderly_canteen":
+        return float(m.supply.shops.open[pol.shop_ids].sum()) if len(pol.shop_ids) else 0.0
+    if kind == "instant_retail":
+        return float(m.orders_online.sum())
+    if kind == "fill_gaps":
+        return float(len(pol.opened))
+    if kind == "idle_space":
+        return float(len(pol.sites))
+    if kind == "neighborhood_center":
+        return float(pol.shop_id >= 0 and m.supply.shops.open[pol.shop_id])
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", sorted(["mobile_vendors", "chain_penetration", "rent_subsidy",
+                                         "elderly_canteen", "instant_retail", "fill_gaps",
+                                         "neighborhood_center", "idle_space"]))
+def test_policy_inactive_before_start_and_after_end(kind):
+    extra = {"operating_cost_day": 5000.0} if kind == "mobile_vendors" else {}
+    m = model_with(kind, start_day=4, end_day=9, **extra)
+    pol = m.policies[0]
+    original = m.params
+    spends = []
+    for _ in range(14):
+        m.step()
+        spends.append(m.today.spend_by_policy[kind])
+        if m.day < 4:
+            assert _footprint(m, pol) == 0, m.day
+            assert m.params == original
+        if 4 <= m.day <= 9 and kind not in ("fill_gaps",):
+            assert _footprint(m, pol) != 0, m.day
+    assert all(s == 0 for s in spends[:3])
+    assert all(s == 0 for s in spends[9:]), spends
+    if kind not in ("chain_penetration", "instant_retail", "neighborhood_center"):
+        assert sum(spends[3:9]) > 0
+    if kind == "fill_gaps":
+        assert _footprint(m, pol) > 0  # one round on day 4
+    elif kind == "idle_space":
+        assert _footprint(m, pol) > 0  # the renovated spaces stay storefronts
+    else:
+        assert _footprint(m, pol) == 0  # switched off and restored
+    assert m.params == original
+
+
+def test_parameter_scaling_does_not_compound():
+    m = model_with("chain_penetration", start_day=2, end_day=3, entry_boost=1.5)
+    pol = m.policies[0]
+    base = m.params.chain_entrant_share
+    for _ in range(5):
+        m.step()
+        assert m.params.chain_entrant_share in (base, pytest.approx(min(1.0, base * 1.5)))
+    pol.activate(m)
+    pol.activate(m)
+    assert m.params.chain_entrant_share == pytest.approx(min(1.0, base * 1.5))
+    pol.deactivate(m)
+    assert m.params.chain_entrant_share == base
+
+
+# --- directions, with common random numbers ---------------------------------------------------
+SEEDS = (31, 32, 33)
+
+
+def paired(kind: str, days: int, overrides: dict | None = None, **params):
+    """(baseline, scenario) model pairs on the same seeds."""
+    out = []
+    for seed in SEEDS:
+        base = CommerceModel(scenario=load_scenario("baseline", {**SMALL, **(overrides or {})}),
+                             rng=seed)
+        pol = model_with(kind, seed, overrides, **params)
+        base.run_for(days)
+        pol.run_for(days)
+        out.append((base, pol))
+    return out
+
+
+def test_mobile_vendors_raise_fresh_food_coverage_where_they_stop():
+    scarce = {"categories.fresh_food.initial_share": 0.01}  # a city short of vegetable markets
+    for base, vend in paired("mobile_vendors", 20, scarce, n_buses=2, stops_per_bus=3):
+        pol = vend.policies[0]
+        assert len(vend.agents_by_type[Bus]) == 2
+        # each bus stands at one of its stops today
+        for bus in vend.agents_by_type[Bus]:
+            assert bus.cell.coordinate in [tuple(s) for s in bus.route]
+        assert vend.metrics()["coverage_fresh_food"] > base.metrics()["coverage_fresh_food"]
+        # residents near a stop who lacked fresh food in the baseline are covered now
+        k = base.categories.index["fresh_food"]
+        idx = base.present_idx
+        lacked = base.candidates.min_walk(base.supply)[base.population.home[idx], k] > \
+            base.population.reach_m[idx]
+        src, home, dist = vend.city.distances_from(vend.supply.site_xy[pol.stop_sites], 1500)
+        near = np.zeros(len(vend.city.home_xy), dtype=bool)
+        near[home[dist <= vend.population.reach_m[idx].min()]] = True
+        target = idx[lacked & near[base.population.home[idx]]]
+        assert len(target) > 0
+        vmin = vend.candidates.min_walk(vend.supply)[vend.population.home[target], k]
+        assert np.all(vmin <= vend.population.reach_m[target])
+        # the buses sold vegetables, and the public paid the operating deficit
+        sales = vend.today.offer_revenue[pol.offer_ids]
+        assert sales.sum() > 0
+        kept = 1 - (1 - vend.categories.margin[k]) / pol.price_index
+        deficit = max(0.0, 2 * pol.operating_cost_day - kept * sales.sum())
+        assert vend.today.spend_by_policy["mobile_vendors"] == pytest.approx(deficit)
+        assert 0 <= vend.ledger["mobile_vendors"] <= 2 * pol.operating_cost_day * 20
+
+
+def test_rent_subsidy_spends_and_keeps_subsidized_shops_open():
+    open_base, open_sub, spent = [], [], []
+    for base, sub in paired("rent_subsidy", 240, share=0.5, tier="basic", budget_per_year=1e9):
+        basic_b = base.supply.shops.open & base.categories.basic[base.supply.shops.category]
+        basic_s = sub.supply.shops.open & sub.categories.basic[sub.supply.shops.category]
+        open_base.append(basic_b.sum())
+        open_sub.append(basic_s.sum())
+        spent.append(sub.ledger["rent_subsidy"])
+    assert min(spent) > 0
+    assert np.mean(open_sub) > np.mean(open_base)
+
+
+def test_rent_subsidy_respects_its_budget():
+    m = model_with("rent_subsidy", share=0.5, budget_per_year=20_000.0)
+    m.run_for(60)
+    assert m.ledger["rent_subsidy"] == pytest.approx(20_000.0, rel=1e-9)
+
+
+def test_chain_penetration_raises_chain_rate_toward_target():
+    for base, ch in paired("chain_penetration", 150, target_chain_rate=0.5):
+        rate_b, rate_c = base.metrics()["chain_rate"], ch.metrics()["chain_rate"]
+        assert rate_c > rate_b + 0.03
+        assert rate_c <= 0.5 + 0.05
+        assert len(ch.policies[0].conversions) > 0
+        assert ch.ledger["chain_penetration"] > 0
+
+
+def test_elderly_canteens_raise_elderly_satisfaction_and_price_meals_as_configured():
+    gains = []
+    for base, can in paired("elderly_canteen", 90, n_canteens=2, discount_60=0.3, free_age=90.0):
+        gains.append(can.metrics()["share_satisfied_elderly"] - base.metrics()["share_satisfied_elderly"])
+        pol = can.policies[0]
+        rec = can.today
+        at = np.isin(rec.chosen, pol.offer_ids)
+        assert at.sum() > 0
+        age = can.population.age[rec.need_res[at]]
+        subsidy = rec.list_value[at] - rec.resident_paid[at]
+        expect = np.where(age >= 90, rec.list_value[at],
+                          np.where(age >= 60, 0.3 * rec.list_value[at], 0.0))
+        assert np.allclose(subsidy, expect)
+        assert (age >= 90).any() or (age >= 60).any()
+        # the canteens never go broke; elderly coverage of canteens is higher
+        assert can.supply.shops.open[pol.shop_ids].all()
+        eld = np.isin(can.population.group[can.present_idx], (ELDERLY, ELDERLY80))
+        k = can.categories.index["canteen"]
+        cov = lambda m: (m.candidates.min_walk(m.supply)[m.population.home[m.present_idx], k]  # noqa: E731
+                         <= m.population.reach_m[m.present_idx])
+        assert cov(can)[eld].mean() > cov(base)[eld].mean()
+    assert np.mean(gains) > 0
+
+
+def test_instant_retail_raises_access_for_online_users_and_shifts_sales_to_delivering_stores():
+    for base, ir in paired("instant_retail", 40, uptake=0.8, delivery_fee=3.0):
+        pol = ir.policies[0]
+        deliverable = ir.categories.deliverable
+
+        def unmet(m, users):
+            rec = m.today
+            mine = users[rec.need_res] & deliverable[rec.need_cat]
+            return (rec.chosen[mine] < 0).mean()
+
+        assert unmet(ir, pol.user) < unmet(base, pol.user)
+        rec, offers = ir.today, ir.supply.offers
+        online = np.flatnonzero(offers.source == SRC_ONLINE)
+        online_rev = rec.offer_revenue[online]
+        assert online_rev.sum() > 0
+        # the delivering store (the twin's shop) gets the sale
+        stores = offers.shop[online[online_rev > 0]]
+        assert np.all(stores >= 0) and np.all(ir.supply.shops.open[stores])
+        # delivery fees are paid on top, not counted as store revenue
+        assert rec.delivery_fees.sum() > 0
+        assert rec.resident_paid.sum() == pytest.approx(rec.offer_revenue.sum() + rec.delivery_fees.sum())
+        # non-users never order online
+        chosen_online = offers.online[np.maximum(rec.chosen, 0)] & (rec.chosen >= 0)
+        assert np.all(pol.user[rec.need_res[chosen_online]])
+
+
+def test_fill_gaps_opens_missing_basic_formats():
+    for base, fg in paired("fill_gaps", 100, overrides={"categories.repair.initial_share": 0.0},
+                           period_days=45, per_round=2):
+        assert len(fg.policies[0].opened) > 0
+        assert fg.metrics()["coverage_basic_all"] >= base.metrics()["coverage_basic_all"]
+        assert fg.metrics()["coverage_repair"] > base.metrics()["coverage_repair"]
+
+
+def test_neighborhood_center_serves_many_categories_in_a_new_community():
+    m = model_with("neighborhood_center")
+    m.run_for(3)
+    pol = m.policies[0]
+    from model.agents import Shop
+    centre = [s for s in m.agents_by_type[Shop] if s.shop_id == pol.shop_id][0]
+    assert len(centre.categories) == len(pol.cat_idx) >= 5
+    assert m.city.community_type[centre.cell.coordinate] == 1
+
+
+def test_idle_space_adds_storefronts_in_old_communities():
+    m = model_with("idle_space", n_spaces=5)
+    before = m.supply.site_storefront.sum()
+    m.step()
+    pol = m.policies[0]
+    assert m.supply.site_storefront.sum() == before + 5
+    assert np.all(m.city.community_type[pol.cells[:, 0], pol.cells[:, 1]] == 0)
+    assert m.ledger["idle_space"] == 5 * pol.renovation_yuan
+
+
+# --- the ledger -----------------------------------------------------------------------------
+def test_ledger_equals_what_each_policy_says_it_spent():
+    m = CommerceModel(scenario=load_scenario("combined", SMALL), rng=9)
+    daily = {label: 0.0 for label in m.policy_labels}
+    for _ in range(95):
+        m.step()
+        for label, spent in m.today.spend_by_policy.items():
+            assert spent >= 0
+            daily[label] += spent
+        assert m.metrics()["public_spend"] == pytest.approx(sum(m.ledger.values()))
+    assert m.ledger == pytest.approx(daily)
+    assert all(v > 0 for k, v in m.ledger.items() if k != "instant_retail"), m.ledger
+    # money: what residents pay plus what policies pay for discounts = providers' revenue + fees
+    rec = m.today
+    discounts = (rec.list_value - rec.resident_paid + rec.delivery_fees).sum()
+    assert rec.resident_paid.sum() + discounts == pytest.approx(rec.offer_revenue.sum() + rec.delivery_fees.sum())
+
+
+# --- bad scenario files -----------------------------------------------------------------------
+CORPUS = sorted(BAD.glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
+def test_bad_scenario_corpus_is_rejected(path):
+    key, phrase = [s.strip() for s in path.read_text().splitlines()[0].removeprefix("# expect:").split("|")]
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert err.value.key == key
+    assert phrase in str(err.value)
+    assert path.name in str(err.value) or "cycle" in str(err.value)
+
+
+def test_cli_rejects_bad_files_and_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    for path in (BAD / "policy_param_typo.toml", BAD / "negative_rent.toml"):
+        proc = subprocess.run([sys.executable, "-m", "experiments.cli", "run", str(path), "--days", "2",
+                               "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+        assert proc.returncode == 2
+        assert "error:" in proc.stderr and path.name in proc.stderr
+        assert not out.exists() and list(tmp_path.iterdir()) == []
+    proc = subprocess.run([sys.executable, "-m", "experiments.cli", "validate", *map(str, CORPUS)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2
+    assert proc.stderr.count("error:") == len(CORPUS)
+
+
+def test_cli_run_writes_parquet_config_and_seed(tmp_path):
+    import json
+
+    import pandas as pd
+
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "experiments.cli", "run", "rent_subsidy", "--days", "3",
+                           "--seed", "4", "--out", str(out), "--set", "communities_x=2",
+                           "--set", "communities_y=2", "--set", "policy.rent_subsidy.share=0.4"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    daily = pd.read_parquet(out / "daily.parquet")
+    assert list(daily["day"]) == [1, 2, 3]
+    summary = pd.read_parquet(out / "summary.parquet")
+    assert summary["seed"].iloc[0] == 4 and summary["spend_rent_subsidy"].iloc[0] > 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["seed"] == 4 and config["code_version"]
+    assert config["scenario"]["policies"][0]["params"]["share"] == 0.4
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no partial folder left
