@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import platform
 import sys
 import time
@@ -35,6 +36,9 @@ import model.model as model_module  # noqa: E402
 from model import CommerceModel  # noqa: E402
 from model.choice import run_choice  # noqa: E402
 from model.reference import reference_chooser  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from proposed_choice import run_choice_cached, run_choice_factored  # noqa: E402
 
 PRESENT_PER_BLOCK = 1250  # residents present per community block at day 0 (baseline params)
 
@@ -179,6 +183,25 @@ def main(argv: list[str] | None = None) -> None:
     t_numpy, numpy_chosen = best_of(lambda: numpy_choice(m, need_res, need_cat, uniforms), 3)
     numpy_agree = float((numpy_chosen == kernel_chosen).mean())
 
+    # proposed kernels (benchmarks/proposed_choice.py), same uniforms
+    speeds, speed_code = np.unique(m.population.speed_mps, return_inverse=True)
+    speed_code = speed_code.astype(np.int8)
+    walk_values, wcode = np.unique(m.candidates.walk_m, return_inverse=True)
+    walk_values, wcode = walk_values.astype(np.float64), wcode.astype(np.int16)
+    proposed = {
+        "proposed: per-(home, category, type) cache, exact": lambda: run_choice_cached(
+            m, need_res, need_cat, uniforms, speed_code)[0],
+        "proposed: factored exp tables, no exp per pair": lambda: run_choice_factored(
+            m, need_res, need_cat, uniforms, speed_code, speeds, wcode, walk_values),
+    }
+    proposed_rows = []
+    for label, fn in proposed.items():
+        fn()
+        t_p, chosen_p = best_of(fn, 7)
+        proposed_rows.append((label + " need-choices/s",
+                              f"{n_needs / t_p / 1e6:.2f} M ({t_p * 1e3:.1f} ms/day; "
+                              f"agrees with kernel {(chosen_p == kernel_chosen).mean():.4%})"))
+
     # per-agent reference on a sample of residents (caches built first, timed apart)
     sample = rng.choice(m.present_idx, size=min(args.sample, residents), replace=False)
     sel = np.isin(need_res, sample)
@@ -219,6 +242,7 @@ def main(argv: list[str] | None = None) -> None:
         ("per-agent reference, first call incl. cache build", f"{t_ref_cold:.2f} s"),
         ("kernel / reference", f"{kernel_rate / ref_rate:.0f}x"),
         ("kernel / numpy", f"{kernel_rate / (n_needs / t_numpy):.1f}x"),
+        *proposed_rows,
         ("whole day (model.step), median of " + str(args.days), f"{day_median * 1e3:.0f} ms "
                                                               f"(min {min(days) * 1e3:.0f}, "
                                                               f"max {max(days) * 1e3:.0f})"),
@@ -226,8 +250,9 @@ def main(argv: list[str] | None = None) -> None:
     total_days = sum(days)
     phases = sorted(timer.totals.items(), key=lambda kv: -kv[1])
     accounted = sum(v for _, v in phases)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\n## bench_choice ({time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()},"
-          f" Python {platform.python_version()})\n")
+          f" {os.cpu_count()} cores, load {load:.1f}, Python {platform.python_version()})\n")
     print("| measure | value |\n|---|---|")
     for k, v in rows:
         print(f"| {k} | {v} |")

@@ -9,9 +9,9 @@ The phases of one day (``CommerceModel.step``), in this order:
    ``compact_every_days`` to drop closed ones);
 4. **needs** -- each present resident draws today's needs per category (stream ``needs``);
 5. **choice** -- one logit draw per need over reachable offers and the outside option
-   (stream ``choices``); policies see the choices (``after_choice``);
+   (stream ``choices``);
 6. **sales** -- residents pay, offers collect revenue (plus any subsidy), loads are kept for
-   tomorrow's crowding;
+   tomorrow's crowding; then policies see the day's choices and sales (``after_choice``);
 7. **accounts and exit** -- shops book margin, rent and staff; broke independents close,
    chains close at review;
 8. **satisfaction** -- each resident's moving average takes today's outcomes;

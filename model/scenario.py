@@ -76,6 +76,29 @@ class Scenario:
         blob = json.dumps(self.to_dict(), sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
+    def with_policy(self, kind: str, **params: Any) -> Scenario:
+        """Return a copy with a policy of ``kind`` added, or its parameters updated if present.
+
+        Raises:
+            ScenarioError: unknown kind or invalid parameter.
+        """
+        raw = self.to_dict()
+        same = [p for p in raw["policies"] if p["kind"] == kind]
+        if len(same) > 1:
+            raise ScenarioError(self.source or "scenario", f"policy.{kind}",
+                                "the scenario has several policies of this kind")
+        if same:
+            same[0]["params"].update(params)
+        else:
+            raw["policies"].append({"kind": kind, "params": dict(params)})
+        return build_scenario(raw, self.source or "scenario", name=self.name)
+
+    def without_policy(self, kind: str) -> Scenario:
+        """Return a copy without the policies of ``kind``."""
+        raw = self.to_dict()
+        raw["policies"] = [p for p in raw["policies"] if p["kind"] != kind]
+        return build_scenario(raw, self.source or "scenario", name=self.name)
+
     def with_overrides(self, overrides: dict[str, Any] | None) -> Scenario:
         """Return a copy with ``overrides`` applied and validated."""
         if not overrides:
