@@ -157,7 +157,7 @@ def _cell(v: Any, md: bool = True) -> str:
         if math.isinf(v):
             return "∞" if v > 0 else "-∞"
         a = abs(v)
-        if a != 0 and (a < 1e-3 or a >= 1e6):
+        if a != 0 and (a < 1e-3 or a >= 1e12):
             return f"{v:.3g}"
         return f"{v:.3f}" if a < 100 else f"{v:,.0f}"
     return str(v).replace("|", "\\|") if md else str(v)
@@ -266,7 +266,9 @@ def write_report(results_dir: str | Path, baseline: str | None = None, *,
         "days (cumulative public spending by its final value). Scenarios are compared with "
         "the baseline through paired differences over replicates (same seeds). Intervals "
         f"are {int(CI_LEVEL * 100)}% percentile bootstrap intervals ({N_BOOT:,} resamples of "
-        "replicates); the effect size is Cohen's d_z (mean difference / SD of differences); "
+        "replicates); a difference counts as separated when its interval excludes zero and "
+        "its Holm-adjusted p-value is below 0.05; the effect size is Cohen's d_z (mean "
+        "difference / SD of differences); "
         + ("p-values come from the two-sided paired t-test" if test == "t" else
            "p-values come from a two-sided sign-flip permutation test (exact for n <= 16)")
         + ", adjusted with Holm's method within each table. " + share_note))
@@ -333,9 +335,10 @@ def write_report(results_dir: str | Path, baseline: str | None = None, *,
             _Block("table", glance)]
     if not ce.empty:
         doc.add("h2", "Public cost and cost-effectiveness")
-        doc.add("p", "Extra cost is public spending per year over the measured days, paired "
-                     "with the baseline. Gains per 10,000 yuan are percentage points gained "
-                     "per 10,000 yuan of extra spending a year (95% bootstrap interval); "
+        doc.add("p", "Extra cost is public spending per year of the run (warm-up included, "
+                     "so one-off set-up costs count), paired with the baseline. Gains per "
+                     "10,000 yuan are percentage points gained per 10,000 yuan of extra "
+                     "spending a year (95% bootstrap interval); "
                      "'satisfied per 10k' counts extra satisfied residents. Ratios are left "
                      "blank where a policy costs nothing extra.")
         doc.add("table", _display_ce(ce, multi_point))
@@ -427,13 +430,19 @@ def _add_separation_warnings(doc: _Doc, diffs: pd.DataFrame, summary: pd.DataFra
     if diffs.empty:
         return
     unsep = diffs[~diffs["separated"]]
+    n_max = int(diffs["n"].max())
+    if n_max < 10:
+        doc.add("warn", f"Only {n_max} replicates: percentile bootstrap intervals are too "
+                        "narrow with so few; treat differences as indicative and rely on the "
+                        "Holm-adjusted p-values ('separated' requires both).")
     if not unsep.empty:
         need = unsep["replicates_needed"].dropna()
         hint = (f" Roughly {int(need.median())} replicates (median over those comparisons) "
                 "would narrow the intervals to the observed differences." if len(need) else "")
         items = ", ".join(f"{r.scenario}/{r.metric}" for r in unsep.head(12).itertuples())
-        doc.add("warn", f"{len(unsep)} of {len(diffs)} intervals include zero: these "
-                        f"scenarios cannot be separated from the baseline on those metrics "
+        doc.add("warn", f"{len(unsep)} of {len(diffs)} comparisons are not separated (interval "
+                        "includes zero or Holm-adjusted p >= 0.05): these scenarios cannot be "
+                        "told apart from the baseline on those metrics "
                         f"with {int(diffs['n'].max())} replicates ({items}"
                         f"{' …' if len(unsep) > 12 else ''}).{hint}")
     if factors or len(others) < 2 or not metrics:
@@ -506,6 +515,7 @@ def _display_ce(ce: pd.DataFrame, point_label: bool) -> pd.DataFrame:
     out = pd.DataFrame({"scenario": ce["scenario"]})
     if point_label:
         out["point"] = ["ref" if p == REFERENCE_POINT else str(p) for p in ce["point"]]
+    out["spent in run (yuan)"] = ce["total_cost"]
     out["cost/yr (yuan)"] = ce["cost_per_year"]
     out["extra cost/yr"] = ce["extra_cost_per_year"]
     for m, label in (("share_satisfied", "satisfied"), ("coverage_basic_all", "basic circle"),
@@ -623,9 +633,14 @@ def _fig_timeseries(root: Path, daily: pd.DataFrame, metrics: Sequence[str], war
             ax.axvline(warmup, color="gray", ls="--", lw=0.8)
         ax.set_title(m, fontsize=9)
         ax.set_xlabel("day")
-        if i == len(metrics) - 1:
-            ax.legend(fontsize=6, loc="best")
-    return _save(fig, root, name)
+        if i == 0:
+            handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=7,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.06 + 0.04 * (len(labels) // 6), 1, 1))
+    fig.savefig(root / name, dpi=110)
+    plt.close(fig)
+    return name
 
 
 def _fig_coverage(root: Path, tab: pd.DataFrame, name: str) -> str:

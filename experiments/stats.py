@@ -225,7 +225,8 @@ def compare_pair(base: np.ndarray, scen: np.ndarray, *, n_boot: int = 10_000,
 
 def paired_differences(summary: pd.DataFrame, metrics: Sequence[str], baseline: str, *,
                        scenarios: Sequence[str] | None = None, n_boot: int = 10_000,
-                       level: float = 0.95, test: str = "t", seed: int = 0) -> pd.DataFrame:
+                       level: float = 0.95, test: str = "t", seed: int = 0,
+                       alpha: float = 0.05) -> pd.DataFrame:
     """Paired differences from the baseline for every scenario, point and metric.
 
     Holm's adjustment is applied over all rows of the returned table (one family).
@@ -239,11 +240,14 @@ def paired_differences(summary: pd.DataFrame, metrics: Sequence[str], baseline: 
         level: Confidence level.
         test: ``"t"`` or ``"permutation"``.
         seed: Seed of the bootstrap generator.
+        alpha: Significance level for ``separated``.
 
     Returns:
         One row per (scenario, point, metric) with the :func:`compare_pair` columns plus
-        ``p_holm``, ``separated`` (CI excludes 0) and ``replicates_needed`` (rough number of
-        replicates for the CI half-width to fall below the observed difference).
+        ``p_holm``, ``separated`` (the CI excludes 0 *and* the Holm-adjusted p < alpha; with
+        few replicates the percentile bootstrap alone is too optimistic) and
+        ``replicates_needed`` (rough number of replicates for the CI half-width to fall below
+        the observed difference).
 
     """
     rng = np.random.default_rng(seed)
@@ -269,7 +273,7 @@ def paired_differences(summary: pd.DataFrame, metrics: Sequence[str], baseline: 
         return pd.DataFrame(columns=cols)
     df = pd.DataFrame(rows)
     df["p_holm"] = holm(df["p_value"].to_numpy())
-    df["separated"] = (df["ci_low"] > 0) | (df["ci_high"] < 0)
+    df["separated"] = ((df["ci_low"] > 0) | (df["ci_high"] < 0)) & (df["p_holm"] < alpha)
     df["replicates_needed"] = [_needed(r) for r in df.itertuples()]
     return df[cols]
 
@@ -340,7 +344,11 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str, *,
             if pc.empty:
                 continue
             dc = pc["scen"].to_numpy() - pc["base"].to_numpy()
+            total = summary.loc[(summary["scenario"] == scen) & (summary["point"] == point),
+                                "public_cost"] if "public_cost" in summary.columns else None
             row: dict[str, Any] = {"scenario": scen, "point": int(point), "n": len(dc),
+                                   "total_cost": float(total.mean()) if total is not None
+                                   else float("nan"),
                                    "cost_per_year": float(pc["scen"].mean()),
                                    "extra_cost_per_year": float(dc.mean())}
             idx = rng.integers(0, len(dc), size=(n_boot, len(dc)))

@@ -113,8 +113,9 @@ def summarize_run(daily: pd.DataFrame, warmup: int) -> dict[str, float]:
     """Summarize one run's daily series over the measured days (after the warm-up).
 
     Every metric becomes its mean over days ``warmup+1 .. days``, except the cumulative
-    ``public_spend`` which is its final value. Added: ``public_cost`` (spending during the
-    measured days), ``public_cost_per_year`` (that, per 365 days) and ``days_measured``.
+    ``public_spend`` which is its final value. Added: ``public_cost`` (all public spending of
+    the run, warm-up included, so one-off set-up costs count), ``public_cost_per_year`` (that,
+    per 365 days of the run) and ``days_measured``.
 
     Args:
         daily: One run's daily frame (column ``day`` plus metric columns).
@@ -129,13 +130,12 @@ def summarize_run(daily: pd.DataFrame, warmup: int) -> dict[str, float]:
     out = {m: float(measured[m].mean()) for m in metrics}
     n = len(measured)
     if "public_spend" in daily.columns:
-        spend = daily.sort_values("day")["public_spend"].to_numpy(dtype=float)
-        before = daily.loc[daily["day"] <= warmup, "public_spend"]
-        start = float(before.iloc[-1]) if len(before) else 0.0
-        end = float(spend[-1]) if len(spend) else 0.0
+        ordered = daily.sort_values("day")
+        end = float(ordered["public_spend"].iloc[-1]) if len(ordered) else 0.0
+        days = int(ordered["day"].iloc[-1]) if len(ordered) else 0
         out["public_spend"] = end
-        out["public_cost"] = end - start
-        out["public_cost_per_year"] = (end - start) / n * 365.0 if n else float("nan")
+        out["public_cost"] = end
+        out["public_cost_per_year"] = end / days * 365.0 if days else float("nan")
     out["days_measured"] = float(n)
     return out
 
@@ -187,11 +187,18 @@ class ResultStore:
             new_def = json.loads(json.dumps(experiment.definition(), default=_json_default))
             changed = sorted(k for k in set(old_def) | set(new_def)
                              if old_def.get(k) != new_def.get(k))
+            if changed == ["replicates"] and int(new_def["replicates"]) > int(
+                    old_def.get("replicates", 0)):
+                # more replicates only: the first seeds are the same (SeedSequence.spawn),
+                # so the finished runs stay valid and the new ones are added
+                manifest["extended_from_replicates"] = old_def.get("replicates")
+                return manifest
             raise ResultsMismatchError(
                 f"{self.root} holds results of a different experiment "
                 f"(config hash {manifest.get('config_hash')} there, {new_hash} now; "
                 f"changed: {', '.join(changed) or 'unknown'}). Refusing to mix results: "
-                "run into another folder with --out, or delete the folder to start over.")
+                "run into another folder with --out, or delete the folder to start over "
+                "(only raising 'replicates' may continue a folder).")
         return manifest
 
     def prepare(self, experiment: Experiment, version: str) -> dict[str, Any]:
@@ -212,6 +219,23 @@ class ResultStore:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         for tmp in list(self.root.glob(".*.tmp")) + list(self.runs_dir.glob(".*.tmp")):
             tmp.unlink(missing_ok=True)  # left by a killed batch; never a finished run
+        if manifest is not None and "extended_from_replicates" in manifest:
+            old = manifest.pop("extended_from_replicates")
+            manifest.update({
+                "config_hash": experiment.config_hash(),
+                "definition": experiment.definition(),
+                "config": experiment.resolved_config(),
+                "seeds": experiment.seeds,
+                "runs_planned": len(experiment.runs()),
+                "plan": [[r.run_id, r.scenario, r.point, r.replicate, r.seed]
+                         for r in experiment.runs()],
+            })
+            manifest.setdefault("history", []).append(
+                f"{_now()}: replicates raised from {old} to {experiment.replicates}")
+            atomic_write_json(self.root / MANIFEST, manifest)
+            if experiment.file and Path(experiment.file).is_file():
+                atomic_write_bytes(self.root / "experiment.toml",
+                                   Path(experiment.file).read_bytes())
         if manifest is None:
             manifest = {
                 "experiment": experiment.name,

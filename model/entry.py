@@ -53,6 +53,7 @@ def open_initial_shops(model, rng: np.random.Generator) -> None:
     category = rng.choice(cats.k, size=len(sites), p=cats.initial_share).astype(np.int16)
     chain = rng.random(len(sites)) < cats.chain_share[category]
     terms = shop_terms(model, rng, category, chain, sites)
+    terms["cash"] = np.where(chain, 0.0, p.incumbent_cash_days * (terms["rent_day"] + terms["staff_day"]))
     sup.open_shops(0, sites, category, chain, entrant=False, **terms)
 
 

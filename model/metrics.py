@@ -22,6 +22,20 @@ def gini(x: np.ndarray) -> float:
     return float(2.0 * np.dot(np.arange(1, n + 1), x) / (n * total) - (n + 1) / n)
 
 
+def entrant_closed_share(shops, today: int, horizon: int) -> float:
+    """Share of shops that entered at least ``horizon`` days ago and closed within ``horizon``.
+
+    NaN until some entrant is that old (the sources: about a third of new small shops close
+    within two years).
+    """
+    old_enough = shops.entrant & (shops.opened_day <= today - horizon)
+    n = int(old_enough.sum())
+    if n == 0:
+        return float("nan")
+    closed = (shops.closed_day >= 0) & (shops.closed_day - shops.opened_day <= horizon)
+    return float((old_enough & closed).sum() / n)
+
+
 def _share(mask: np.ndarray, within: np.ndarray) -> float:
     n = int(within.sum())
     return float((mask & within).sum() / n) if n else float("nan")
@@ -74,6 +88,7 @@ def compute_metrics(model) -> dict[str, float]:
     m["public_spend"] = float(sum(model.ledger.values()))
     m["gini_satisfaction"] = gini(sat)
     m["gini_access"] = gini(cov.mean(axis=1))
+    m["entrant_closed_2y"] = entrant_closed_share(shops, model.day, 730)
     new_cap = pop.capacity_by_community[model.city.community_kind == NEW].sum()
     m["occupancy_new"] = float((pop.present & (pop.kind == NEW)).sum() / new_cap) if new_cap else 0.0
     return m

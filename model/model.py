@@ -162,7 +162,7 @@ class CommerceModel(Model):
         names += [f"coverage_basic_all_{g}" for g in ("old", "new", "elderly", "nonelderly")]
         names += ["unmet_rate", "mean_walk_min", "outlets_open", "chain_rate", "outlets_opened",
                   "outlets_closed", "residents", "residents_per_outlet", "public_spend",
-                  "gini_satisfaction", "gini_access", "occupancy_new"]
+                  "gini_satisfaction", "gini_access", "entrant_closed_2y", "occupancy_new"]
         return names
 
     def metrics(self) -> dict[str, float]:

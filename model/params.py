@@ -121,10 +121,10 @@ class Params:
     late_score_per_min: float = _p(0.03, "Outcome score lost per minute beyond own reach.",
                                    "assumption", 0, 1)
     # --- shops -------------------------------------------------------------------------
-    rent_old_yuan_m2_day: float = _p(7.0, "Storefront rent in old communities (yuan/m2/day).",
-                                     "assumption (community street shops ~210 yuan/m2/month)", 0, None)
-    rent_new_yuan_m2_day: float = _p(4.0, "Storefront rent in new communities (yuan/m2/day).",
-                                     "assumption (peripheral ~120 yuan/m2/month)", 0, None)
+    rent_old_yuan_m2_day: float = _p(6.0, "Storefront rent in old communities (yuan/m2/day).",
+                                     "assumption (community street shops ~180 yuan/m2/month)", 0, None)
+    rent_new_yuan_m2_day: float = _p(3.5, "Storefront rent in new communities (yuan/m2/day).",
+                                     "assumption (peripheral ~105 yuan/m2/month)", 0, None)
     chain_rent_premium: float = _p(1.15, "Chains pay this multiple of the rent.",
                                    "source: chains pay more rent (DESIGN); value assumption",
                                    0, None, True)
@@ -138,8 +138,10 @@ class Params:
     independent_quality_sd: float = _p(0.15, "Spread of independents' quality.", "assumption", 0, 1)
     independent_price_sd: float = _p(0.05, "Spread of independents' price index.", "assumption",
                                      0, 1)
-    initial_cash_days: float = _p(30.0, "Independents start with this many days of fixed costs.",
+    initial_cash_days: float = _p(30.0, "New independents start with this many days of fixed costs.",
                                   "assumption", 0, None)
+    incumbent_cash_days: float = _p(120.0, "Independents open at day 0 (established) hold this many "
+                                    "days of fixed costs.", "assumption", 0, None)
     chain_review_days: int = _p(90, "Chains review an outlet every N days; close if it lost money.",
                                 "source: chains close by periodic review (DESIGN)", 1, 3650)
     chain_loss_tolerance: float = _p(0.2, "Chains close at review if losses exceed this share of "
@@ -151,7 +153,7 @@ class Params:
     # --- entry -------------------------------------------------------------------------
     entrants_per_10k_month: float = _p(3.0, "Would-be entrants per 10,000 residents per month.",
                                        "assumption", 0, None)
-    chain_entrant_share: float = _p(0.35, "Share of would-be entrants that are chains.",
+    chain_entrant_share: float = _p(0.4, "Share of would-be entrants that are chains.",
                                     "source: pilot chain rate 32%", 0, 1)
     entry_candidates: int = _p(12, "Vacant storefronts each would-be entrant evaluates.",
                                "assumption", 1, 10000)

@@ -4,13 +4,98 @@ Built from the home-to-site walking distances and the offers standing at each si
 extra pairs (delivery offers reach homes within the delivery radius with no walk). It is
 rebuilt only when offers are added (or every ``compact_every_days``); closed offers stay in it
 and are skipped by their ``open`` / ``today`` flags until the next rebuild.
+
+The build is two passes in numba (count the candidates of every (home, category) row, then
+fill the rows in order), so it needs no temporaries over the expanded pairs beyond the
+output arrays themselves. Within a row the candidates are in the order the supply lists the
+(home, site) pairs (by site), then by offer id within a site, then the extra pairs in the
+order they are given.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from .supply import Supply
+
+MAX_WALK_CODES = 4096  # distinct walking distances the factored choice kernel tabulates
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_rows(pair_home, pair_site, site_start, site_offer, offer_cat, K,
+                counts):  # pragma: no cover - compiled
+    for p in range(pair_home.shape[0]):
+        s = pair_site[p]
+        base = np.int64(pair_home[p]) * K
+        for q in range(site_start[s], site_start[s + 1]):
+            counts[base + offer_cat[site_offer[q]]] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_extra(home, offer, offer_cat, K, counts):  # pragma: no cover - compiled
+    for i in range(home.shape[0]):
+        counts[np.int64(home[i]) * K + offer_cat[offer[i]]] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_rows(pair_home, pair_site, pair_dist, site_start, site_offer, offer_cat, K,
+               cursor, out_offer, out_walk):  # pragma: no cover - compiled
+    for p in range(pair_home.shape[0]):
+        s = pair_site[p]
+        base = np.int64(pair_home[p]) * K
+        d = pair_dist[p]
+        for q in range(site_start[s], site_start[s + 1]):
+            o = site_offer[q]
+            row = base + offer_cat[o]
+            j = cursor[row]
+            out_offer[j] = o
+            out_walk[j] = d
+            cursor[row] = j + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_extra(home, offer, walk, offer_cat, K, cursor, out_offer,
+                out_walk):  # pragma: no cover - compiled
+    for i in range(home.shape[0]):
+        o = offer[i]
+        row = np.int64(home[i]) * K + offer_cat[o]
+        j = cursor[row]
+        out_offer[j] = o
+        out_walk[j] = walk[i]
+        cursor[row] = j + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _walk_codes(walk, max_codes, codes, values):  # pragma: no cover - compiled
+    """Code every walk by its distinct value; return the number of codes (-1: too many)."""
+    lut = np.full(65536, -1, dtype=np.int32)  # whole metres 0..65535: direct look-up
+    n = 0
+    for j in range(walk.shape[0]):
+        w = walk[j]
+        c = -1
+        if w >= 0.0 and w < 65536.0 and w == np.floor(w):
+            c = lut[np.int64(w)]
+            if c < 0:
+                if n >= max_codes:
+                    return -1
+                c = n
+                values[n] = w
+                n += 1
+                lut[np.int64(w)] = c
+        else:
+            for t in range(n):
+                if values[t] == w:
+                    c = t
+                    break
+            if c < 0:
+                if n >= max_codes:
+                    return -1
+                c = n
+                values[n] = w
+                n += 1
+        codes[j] = c
+    return n
 
 
 class CandidateIndex:
@@ -18,8 +103,11 @@ class CandidateIndex:
 
     Attributes:
         ptr: int64 offsets, length ``n_homes * K + 1``.
-        offer: offer id per candidate.
-        walk_m: walking metres per candidate (0 for delivery).
+        offer: offer id per candidate (int32).
+        walk_m: walking metres per candidate (float32; 0 for delivery).
+        walk_code: per candidate the index of its walk in ``walk_values`` (int16), or None
+            when there are more than ``MAX_WALK_CODES`` distinct walks.
+        walk_values: the distinct walks (float64).
         version: the supply version it was built from.
     """
 
@@ -28,42 +116,68 @@ class CandidateIndex:
         offers = supply.offers
         K = n_categories
         live = np.flatnonzero(offers.open & ~offers.online)
-        # offers grouped by site, to expand (home, site) pairs into (home, offer) pairs
-        live = live[np.argsort(offers.site[live], kind="stable")]
+        # live offers grouped by site (by offer id within a site)
+        site_offer = live[np.argsort(offers.site[live], kind="stable")].astype(np.int32)
         n_sites = len(supply.site_xy)
-        per_site = np.bincount(offers.site[live], minlength=n_sites)
-        site_start = np.concatenate([[0], np.cumsum(per_site)])
-        reps = per_site[supply.pair_site]
-        pair_idx = np.repeat(np.arange(len(supply.pair_site)), reps)
-        # position of each expanded row within its site's offer list
-        first = np.repeat(np.cumsum(reps) - reps, reps)
-        within = np.arange(len(pair_idx)) - first
-        cand_offer = live[site_start[supply.pair_site[pair_idx]] + within]
-        cand_home = supply.pair_home[pair_idx]
-        cand_walk = supply.pair_dist[pair_idx]
-        parts_h, parts_o, parts_w = [cand_home], [cand_offer], [cand_walk]
-        for home, offer, walk in extra or []:
-            parts_h.append(home)
-            parts_o.append(offer)
-            parts_w.append(walk)
-        home = np.concatenate(parts_h).astype(np.int64)
-        offer = np.concatenate(parts_o).astype(np.int32)
-        walk = np.concatenate(parts_w).astype(np.float32)
-        key = home * K + offers.category[offer]
-        order = np.argsort(key, kind="stable")
-        self.offer = offer[order]
-        self.walk_m = walk[order]
-        self.ptr = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=n_homes * K))])
+        site_start = np.zeros(n_sites + 1, dtype=np.int64)
+        np.cumsum(np.bincount(offers.site[site_offer], minlength=n_sites), out=site_start[1:])
+        cat = offers.category
+        parts = [(np.ascontiguousarray(h), np.ascontiguousarray(o), np.ascontiguousarray(w))
+                 for h, o, w in extra or []]
+        counts = np.zeros(n_homes * K, dtype=np.int64)
+        _count_rows(supply.pair_home, supply.pair_site, site_start, site_offer, cat, K, counts)
+        for h, o, _ in parts:
+            _count_extra(h, o, cat, K, counts)
+        self.ptr = np.zeros(n_homes * K + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.ptr[1:])
+        del counts
+        n = int(self.ptr[-1])
+        self.offer = np.empty(n, dtype=np.int32)
+        self.walk_m = np.empty(n, dtype=np.float32)
+        cursor = self.ptr[:-1].copy()
+        _fill_rows(supply.pair_home, supply.pair_site, supply.pair_dist, site_start, site_offer,
+                   cat, K, cursor, self.offer, self.walk_m)
+        for h, o, w in parts:
+            _fill_extra(h, o, w.astype(np.float32, copy=False), cat, K, cursor, self.offer,
+                        self.walk_m)
+        del cursor
+        codes = np.empty(n, dtype=np.int16)
+        values = np.empty(MAX_WALK_CODES, dtype=np.float64)
+        n_codes = _walk_codes(self.walk_m, MAX_WALK_CODES, codes, values)
+        self.walk_code: np.ndarray | None = codes if n_codes >= 0 else None
+        self.walk_values = values[:max(n_codes, 0)].copy()
         self.n_homes, self.k = n_homes, K
         self.version = supply.version
+        self._min_walk_key: tuple | None = None
+        self._min_walk: np.ndarray | None = None
 
     def min_walk(self, supply: Supply) -> np.ndarray:
-        """Shortest walk (m) per (home, category) to an open physical offer; inf if none."""
+        """Shortest walk (m) per (home, category) to an open physical offer; inf if none.
+
+        The result is cached on this index, keyed on the offers' ``open`` and ``online``
+        flags (compared in full), so repeated calls on an unchanged supply are free. The
+        returned array is read-only.
+        """
         offers = supply.offers
-        ok = offers.open[self.offer] & ~offers.online[self.offer]
-        d = np.where(ok, self.walk_m, np.inf).astype(np.float32)
+        usable = offers.open & ~offers.online
+        key = (supply.version, len(usable))
+        if self._min_walk is not None and self._min_walk_key is not None \
+                and self._min_walk_key[0] == key and np.array_equal(self._min_walk_key[1], usable):
+            return self._min_walk
         out = np.full(self.n_homes * self.k, np.inf, dtype=np.float32)
-        nonempty = np.flatnonzero(np.diff(self.ptr) > 0)
-        if len(nonempty):
-            out[nonempty] = np.minimum.reduceat(d, self.ptr[nonempty])
-        return out.reshape(self.n_homes, self.k)
+        _row_min(self.ptr, self.offer, self.walk_m, usable, out)
+        out = out.reshape(self.n_homes, self.k)
+        out.flags.writeable = False
+        self._min_walk_key = (key, usable)
+        self._min_walk = out
+        return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_min(ptr, offer, walk, usable, out):  # pragma: no cover - compiled
+    for row in range(ptr.shape[0] - 1):
+        best = np.inf
+        for j in range(ptr[row], ptr[row + 1]):
+            if usable[offer[j]] and walk[j] < best:
+                best = walk[j]
+        out[row] = best

@@ -258,15 +258,36 @@ def test_changed_experiment_into_same_folder_is_refused(reference, tmp_path, cap
     exp, out, _ = reference
     path = Path(exp.file)
     changed = path.with_name("changed.toml")
-    changed.write_text(path.read_text().replace("replicates = 3", "replicates = 4"))
+    changed.write_text(path.read_text().replace("days = 16", "days = 17"))
     files_before = sorted(p.name for p in out.rglob("*"))
     manifest_before = (out / "manifest.json").read_bytes()
     code = batch_main(["experiment", str(changed), "--out", str(out), "--workers", "0"])
     assert code == 2
     err = capsys.readouterr().err
-    assert "different experiment" in err and "replicates" in err
+    assert "different experiment" in err and "changed: days" in err
     assert sorted(p.name for p in out.rglob("*")) == files_before
     assert (out / "manifest.json").read_bytes() == manifest_before
+
+
+def test_raising_replicates_extends_the_folder(reference, tmp_path):
+    import shutil
+
+    exp, out, _ = reference
+    copy = tmp_path / "extended"
+    shutil.copytree(out, copy)
+    before = {p.name: p.stat().st_mtime_ns for p in (copy / "runs").iterdir()}
+    more = Path(exp.file).with_name("more.toml")
+    more.write_text(Path(exp.file).read_text().replace("replicates = 3", "replicates = 4"))
+    exp4 = load_experiment(more)
+    assert exp4.seeds[:3] == exp.seeds
+    outcome = run_batch(exp4, copy, ExecutorSpec(workers=2), progress=False, log=lambda m: None)
+    assert outcome.ok and outcome.skipped == 12 and len(outcome.executed) == 4
+    assert all(r.endswith("__r003") for r in outcome.executed)
+    assert before == {p.name: p.stat().st_mtime_ns for p in (copy / "runs").iterdir()
+                      if p.name in before}
+    manifest = json.loads((copy / "manifest.json").read_text())
+    assert manifest["config_hash"] == exp4.config_hash() and len(manifest["seeds"]) == 4
+    assert "replicates raised from 3 to 4" in manifest["history"][0]
 
 
 def test_compare_writes_report_with_figures(reference, tmp_path):

@@ -138,8 +138,8 @@ def test_summarize_run_by_hand():
     s = summarize_run(daily, warmup=2)
     assert s["share_satisfied"] == pytest.approx(0.75)
     assert s["public_spend"] == 50.0
-    assert s["public_cost"] == 30.0
-    assert s["public_cost_per_year"] == pytest.approx(30.0 / 2 * 365)
+    assert s["public_cost"] == 50.0  # warm-up spending (one-off set-up) counts
+    assert s["public_cost_per_year"] == pytest.approx(50.0 / 4 * 365)
     assert s["days_measured"] == 2
 
 
