@@ -5,7 +5,9 @@ Run: ``.venv/bin/python benchmarks/bench_choice.py [--residents 100000] [--days 
 Times, in one run on one model:
 
 * the numba kernel (``model.choice.run_choice``) on one day's needs, after a warm-up call so
-  that JIT compilation is excluded: need-choices/s and (need, candidate) pairs evaluated/s;
+  that JIT compilation is excluded: need-choices/s and (need, candidate) pairs evaluated/s,
+  on all cores and on one thread, and the direct kernel (``model.choice.choose``, one ``exp``
+  per pair, the kernel before the factorization) for comparison;
 * the per-agent reference (``model.reference``) on the needs of a sample of residents, with
   their reachable-offer caches warm (cache building is timed separately);
 * a plain numpy implementation over flat (need, candidate) pair arrays;
@@ -28,17 +30,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import model.model as model_module  # noqa: E402
 from model import CommerceModel  # noqa: E402
-from model.choice import run_choice  # noqa: E402
+from model.choice import choose, run_choice  # noqa: E402
 from model.reference import reference_chooser  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from proposed_choice import run_choice_cached, run_choice_factored  # noqa: E402
 
 PRESENT_PER_BLOCK = 1250  # residents present per community block at day 0 (baseline params)
 
@@ -183,24 +183,39 @@ def main(argv: list[str] | None = None) -> None:
     t_numpy, numpy_chosen = best_of(lambda: numpy_choice(m, need_res, need_cat, uniforms), 3)
     numpy_agree = float((numpy_chosen == kernel_chosen).mean())
 
-    # proposed kernels (benchmarks/proposed_choice.py), same uniforms
-    speeds, speed_code = np.unique(m.population.speed_mps, return_inverse=True)
-    speed_code = speed_code.astype(np.int8)
-    walk_values, wcode = np.unique(m.candidates.walk_m, return_inverse=True)
-    walk_values, wcode = walk_values.astype(np.float64), wcode.astype(np.int16)
-    proposed = {
-        "proposed: per-(home, category, type) cache, exact": lambda: run_choice_cached(
-            m, need_res, need_cat, uniforms, speed_code)[0],
-        "proposed: factored exp tables, no exp per pair": lambda: run_choice_factored(
-            m, need_res, need_cat, uniforms, speed_code, speeds, wcode, walk_values),
-    }
-    proposed_rows = []
-    for label, fn in proposed.items():
-        fn()
-        t_p, chosen_p = best_of(fn, 7)
-        proposed_rows.append((label + " need-choices/s",
-                              f"{n_needs / t_p / 1e6:.2f} M ({t_p * 1e3:.1f} ms/day; "
-                              f"agrees with kernel {(chosen_p == kernel_chosen).mean():.4%})"))
+    # the same kernel on one thread, and the direct kernel (one exp per pair)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        run_choice(m, need_res, need_cat, uniforms)
+        t_one, out_one = best_of(lambda: run_choice(m, need_res, need_cat, uniforms), 7)
+    finally:
+        numba.set_num_threads(threads)
+
+    def direct() -> np.ndarray:
+        pop, sup, idx, p = m.population, m.supply, m.candidates, m.params
+        offers = sup.offers
+        res = (np.empty(n_needs, dtype=np.int32), np.empty(n_needs, dtype=np.float32),
+               np.empty(n_needs, dtype=np.float32), np.empty(n_needs))
+        choose(need_res, need_cat, pop.home, pop.income, m.orders_online, pop.speed_mps, pop.age,
+               idx.ptr, idx.offer, idx.walk_m, offers.today, offers.online, offers.price,
+               offers.fee, offers.quality, offers.load / offers.capacity, offers.discount60,
+               offers.free_age, p.beta_quality, m.beta_price, p.beta_walk_per_min,
+               p.beta_late_per_min, p.beta_crowding, p.reach_minutes,
+               m.categories.outside_utility, p.outside_score, p.late_score_per_min, uniforms,
+               *res)
+        return res[0]
+
+    direct()
+    t_direct, direct_chosen = best_of(direct, 7)
+    proposed_rows = [
+        ("numba kernel on 1 thread, need-choices/s",
+         f"{n_needs / t_one / 1e6:.2f} M ({t_one * 1e3:.1f} ms/day; agrees with all threads "
+         f"{(out_one[0] == kernel_chosen).mean():.4%})"),
+        ("direct kernel (`choose`, one exp per pair, 1 thread) need-choices/s",
+         f"{n_needs / t_direct / 1e6:.2f} M ({t_direct * 1e3:.1f} ms/day; agrees with kernel "
+         f"{(direct_chosen == kernel_chosen).mean():.4%})"),
+    ]
 
     # per-agent reference on a sample of residents (caches built first, timed apart)
     sample = rng.choice(m.present_idx, size=min(args.sample, residents), replace=False)
@@ -230,7 +245,7 @@ def main(argv: list[str] | None = None) -> None:
         ("residents present", f"{residents:,} ({n}x{n} blocks)"),
         ("model set-up", f"{setup_s:.2f} s"),
         ("needs today / candidate pairs", f"{n_needs:,} / {n_pairs:,} ({n_pairs / n_needs:.1f} per need)"),
-        ("numba kernel (run_choice), one day", f"{t_kernel * 1e3:.1f} ms"),
+        ("numba kernel (run_choice), one day", f"{t_kernel * 1e3:.1f} ms ({threads} threads)"),
         ("numba kernel need-choices/s", f"{kernel_rate / 1e6:.2f} M"),
         ("numba kernel pairs evaluated/s", f"{n_pairs / t_kernel / 1e6:.1f} M"),
         ("numpy flat pairs need-choices/s", f"{n_needs / t_numpy / 1e6:.2f} M "

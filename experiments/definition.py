@@ -73,8 +73,19 @@ KNOWN_METRICS: tuple[str, ...] = (
     "coverage_basic_all_elderly", "coverage_basic_all_nonelderly",
     "unmet_rate", "mean_walk_min", "chain_rate", "outlets_open", "outlets_opened",
     "outlets_closed", "public_spend", "gini_satisfaction", "gini_access", "residents",
-    "residents_per_outlet", "occupancy_new",
+    "residents_per_outlet", "occupancy_new", "entrant_closed_2y",
 )
+
+
+def known_metrics() -> tuple[str, ...]:
+    """Metric names runs report: ``model.METRIC_NAMES`` if the model exports it, else ours."""
+    try:
+        import model
+
+        names = getattr(model, "METRIC_NAMES", None)
+    except ImportError:  # pragma: no cover
+        names = None
+    return tuple(names) if names else KNOWN_METRICS
 
 DEFAULT_METRICS: tuple[str, ...] = (
     "share_satisfied", "satisfaction_mean", "coverage_basic_all", "unmet_rate",
@@ -261,7 +272,7 @@ class Experiment:
         """Return the resolved definition (what the config hash covers)."""
         return {
             "name": self.name,
-            "scenarios": {s: self.sources_for_hash()[s] for s in self.scenarios},
+            "scenarios": [[s, self.sources_for_hash()[s]] for s in self.scenarios],
             "baseline": self.baseline,
             "replicates": self.replicates,
             "days": self.days,
@@ -495,11 +506,12 @@ def experiment_from_dict(
         raise ExperimentError(file, "warmup", f"{warmup} must be smaller than days ({days})")
     root_seed = _int(file, "root_seed", data.get("root_seed", 0), 0, 2**63 - 1)
     metrics = _str_list(file, "metrics", data.get("metrics", list(DEFAULT_METRICS)))
+    known = known_metrics()
     for m in metrics:
-        if m not in KNOWN_METRICS:
+        if m not in known:
             raise ExperimentError(
-                file, "metrics", f"unknown metric {m!r}{_suggest(m, KNOWN_METRICS)}; "
-                f"known metrics: {', '.join(KNOWN_METRICS)}")
+                file, "metrics", f"unknown metric {m!r}{_suggest(m, known)}; "
+                f"known metrics: {', '.join(known)}")
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise ExperimentError(file, "settings", "must be a table of overrides")

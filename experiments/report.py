@@ -224,7 +224,7 @@ def write_report(results_dir: str | Path, baseline: str | None = None, *,
     runs, daily, summary, points = (tables[k] for k in ("runs", "daily", "summary", "points"))
     d = manifest.get("definition", {})
     baseline = baseline or d.get("baseline")
-    scenarios = list(d.get("scenarios", {}))
+    scenarios = [s[0] if isinstance(s, list) else s for s in d.get("scenarios", [])]
     if summary.empty:
         raise ValueError(f"{root}: no finished run to compare")
     if baseline not in set(summary["scenario"]):
@@ -325,7 +325,7 @@ def write_report(results_dir: str | Path, baseline: str | None = None, *,
 
     # ---------------------------------------------------------------- cost
     ce = cost_effectiveness(summary, baseline, seed=seed + 2)
-    glance = _at_a_glance(diffs, ce, metrics)
+    glance = _at_a_glance(diffs, ce, metrics, points if multi_point else None)
     if not glance.empty:
         doc.blocks[glance_at:glance_at] = [
             _Block("h2", "At a glance"),
@@ -457,16 +457,22 @@ def _add_separation_warnings(doc: _Doc, diffs: pd.DataFrame, summary: pd.DataFra
                         f"{' …' if len(pw) > 15 else ''}.")
 
 
-def _at_a_glance(diffs: pd.DataFrame, ce: pd.DataFrame, metrics: Sequence[str]
-                 ) -> pd.DataFrame:
+def _at_a_glance(diffs: pd.DataFrame, ce: pd.DataFrame, metrics: Sequence[str],
+                 points: pd.DataFrame | None = None) -> pd.DataFrame:
     if diffs.empty:
         return pd.DataFrame()
     keys = [m for m in ("share_satisfied", "coverage_basic_all") if m in set(diffs["metric"])]
     keys = keys or list(metrics[:2])
+    factor_cols = [c for c in points.columns if c != "point"] if points is not None else []
+    by_point = points.set_index("point") if factor_cols else None
     rows = []
     for (scen, point), g in diffs.groupby(["scenario", "point"], sort=False):
-        row: dict[str, Any] = {"scenario": scen if point in (0, REFERENCE_POINT)
-                               else f"{scen} @{point}"}
+        row: dict[str, Any] = {"scenario": scen}
+        if by_point is not None:
+            row["point"] = "ref" if point == REFERENCE_POINT else str(point)
+            for c in factor_cols:
+                v = by_point.loc[point, c] if point in by_point.index else float("nan")
+                row[c.split(".")[-1]] = v
         for m in keys:
             r = g[g["metric"] == m]
             if r.empty:

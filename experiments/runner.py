@@ -313,10 +313,14 @@ class _Bar:
         self.total, self.initial = total, initial
         self._bar = None
         if enabled:
+            import sys
+
             from tqdm import tqdm
 
+            tty = sys.stderr.isatty()
             self._bar = tqdm(total=total, initial=initial, desc=name, unit="run",
-                             dynamic_ncols=True, smoothing=0.1)
+                             dynamic_ncols=True, smoothing=0.1, file=sys.stderr,
+                             mininterval=0.5 if tty else 15.0)
             self._bar.set_postfix(done=initial, failed=0, remaining=total - initial)
 
     def update(self, ok: int, failed: int) -> None:

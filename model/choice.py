@@ -15,9 +15,29 @@ draw per need picks an option with the logit probabilities exp(v_j) / sum exp(v)
 Each outcome is scored 0..1 for satisfaction: quality, price, walking beyond the resident's
 own reach and crowding lower the score of a met need; the outside option scores
 ``outside_score``.
+
+Implementation. Utility depends on the resident only through its home cell and its *type*
+(income band, walking speed, age class -- which of 60 and the offers' ``free_age`` values it
+has reached -- and whether it orders online today), and walking distances are whole cells,
+so each weight factors as
+
+    exp(v_j) = offer_w[offer, income x age class x online] * walk_w[speed, walk]
+
+(quality, price and crowding terms per offer and resident type; walking and lateness terms
+per distinct speed and distinct walk). Both tables are computed once per day (offers not
+available today, and online offers for those not ordering online, get weight 0), so the
+per-candidate work is two look-ups and a multiply instead of an ``exp``. The draw itself is
+unchanged: the outside option first, then the candidates in index order, the first cumulative
+weight above ``u x total``. Large days run on ``numba.get_num_threads()`` threads (chunks
+of needs; the kernel releases the GIL); every need uses its own pre-drawn uniform, so
+results do not depend on the number of threads. Where the factorization does not apply
+(many distinct speeds or walks) the direct kernel ``choose`` runs instead.
 """
 
 from __future__ import annotations
+
+import itertools
+import threading
 
 import numba
 import numpy as np
@@ -108,6 +128,189 @@ def choose(need_res, need_cat, home, income, orders_online, speed, age,
         paid_index[i] = p
 
 
+@numba.njit(cache=True, nogil=True)
+def _choose_range(lo, hi, need_res, need_cat, home, income, orders_online, speed, age,
+                  speeds, age_thr, ptr, cand_offer, cand_walk, cand_code, offer_w, walk_w,
+                  outside_w, o_price, o_fee, o_quality, o_crowd, o_discount60, o_free_age,
+                  reach_min, outside_score, late_score, uniforms,
+                  chosen, walk_min, score, paid_index):  # pragma: no cover - compiled
+    """The factored kernel on needs ``lo:hi`` (see the module docstring)."""
+    K = outside_w.shape[0]
+    n_age = age_thr.shape[0] + 1
+    n_ty = offer_w.shape[1]
+    n_walk = walk_w.shape[1]
+    n_speed = speeds.shape[0]
+    flat_ow = offer_w.ravel()
+    flat_ww = walk_w.ravel()
+    buf = np.empty(4096, dtype=np.float64)
+    for i in range(lo, hi):
+        r = need_res[i]
+        k = need_cat[i]
+        row = home[r] * K + k
+        a, b = ptr[row], ptr[row + 1]
+        if b - a > buf.shape[0]:
+            buf = np.empty(2 * (b - a), dtype=np.float64)
+        ar = age[r]
+        ac = 0
+        for t in range(age_thr.shape[0]):
+            if ar >= age_thr[t]:
+                ac += 1
+        ty = (income[r] * n_age + ac) * 2 + (1 if orders_online[r] else 0)
+        sr = speed[r]
+        s = 0
+        for t in range(n_speed):
+            if speeds[t] == sr:
+                s = t
+                break
+        ws = s * n_walk
+        out_w = outside_w[k]
+        total = out_w
+        last = -1  # the last candidate with weight > 0
+        for j in range(a, b):
+            w = flat_ow[cand_offer[j] * n_ty + ty] * flat_ww[ws + cand_code[j]]
+            total += w
+            buf[j - a] = total  # cumulative weight, summed in candidate order
+            last = j if w > 0.0 else last
+        u = uniforms[i] * total
+        pick = -1
+        if u >= out_w:
+            # the first candidate whose cumulative weight exceeds u (it has weight > 0: the
+            # cumulative sum rose past u there)
+            for j in range(a, b):
+                if u < buf[j - a]:
+                    pick = j
+                    break
+            if pick < 0:  # rounding at the top end: take the last available candidate
+                pick = last
+        if pick < 0:
+            chosen[i] = -1
+            walk_min[i] = 0.0
+            score[i] = outside_score
+            paid_index[i] = 0.0
+            continue
+        o = cand_offer[pick]
+        p = o_price[o]
+        if o_free_age[o] > 0 and ar >= o_free_age[o]:
+            p = 0.0
+        elif ar >= 60.0:
+            p = p * (1.0 - o_discount60[o])
+        p += o_fee[o]
+        t = cand_walk[pick] * (1.0 / (sr * 60.0))
+        late = t - reach_min
+        if late < 0.0:
+            late = 0.0
+        q = 0.5 + 0.5 * o_quality[o]
+        pf = 1.0 - 1.5 * (p - 1.0)
+        pf = min(1.15, max(0.5, pf))
+        tf = max(0.0, 1.0 - late_score * late)
+        c = o_crowd[o]
+        cf = 1.0 if c <= 1.0 else max(0.5, 1.0 - 0.5 * (c - 1.0))
+        sc = q * pf * tf * cf
+        chosen[i] = o
+        walk_min[i] = t
+        score[i] = min(1.0, max(0.0, sc))
+        paid_index[i] = p
+
+
+@numba.njit(cache=True, nogil=True)
+def _distinct_speeds(need_res, speed, max_n):  # pragma: no cover - compiled
+    """Distinct walking speeds among the residents with needs (-1 count: more than max_n)."""
+    out = np.empty(max_n, dtype=speed.dtype)
+    n = 0
+    for i in range(need_res.shape[0]):
+        s = speed[need_res[i]]
+        found = False
+        for t in range(n):
+            if out[t] == s:
+                found = True
+                break
+        if not found:
+            if n >= max_n:
+                return out[:0], -1
+            out[n] = s
+            n += 1
+    return out[:n], n
+
+
+MAX_SPEEDS = 64  # distinct walking speeds the factored kernel tabulates
+PARALLEL_MIN_NEEDS = 20_000  # below this, one thread (thread start-up costs more)
+CHUNKS_PER_THREAD = 4
+
+
+def _run_chunked(n: int, args: tuple) -> None:
+    """Run ``_choose_range`` over ``n`` needs on ``numba.get_num_threads()`` threads.
+
+    The kernel releases the GIL (``nogil``), so plain Python threads run the chunks in
+    parallel; they take chunks from a shared counter, so a thread slowed by other load does
+    less. Threads block (no spinning) and are started per call (fork-safe). Each need has
+    its own uniform, so the outcome does not depend on the threads or the chunking.
+    """
+    threads = numba.get_num_threads()
+    if n < PARALLEL_MIN_NEEDS or threads <= 1:
+        _choose_range(0, n, *args)
+        return
+    n_chunks = threads * CHUNKS_PER_THREAD
+    bounds = np.linspace(0, n, n_chunks + 1).astype(np.int64).tolist()
+    counter = itertools.count()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while (c := next(counter)) < n_chunks:
+                _choose_range(bounds[c], bounds[c + 1], *args)
+        except BaseException as exc:  # pragma: no cover - re-raised below
+            errors.append(exc)
+
+    helpers = [threading.Thread(target=work, daemon=True) for _ in range(threads - 1)]
+    for t in helpers:
+        t.start()
+    work()
+    for t in helpers:
+        t.join()
+    if errors:  # pragma: no cover - a kernel error
+        raise errors[0]
+
+
+def choice_tables(model, speeds: np.ndarray, walk_values: np.ndarray):
+    """Per-day tables of the factored rule: ``exp(v) = offer_w[o, type] * walk_w[speed, walk]``.
+
+    Args:
+        speeds: the distinct walking speeds (m/s) to tabulate.
+        walk_values: the distinct walks (m) of the candidate index.
+
+    Returns:
+        ``(offer_w, walk_w, outside_w, age_thr)``: ``offer_w`` is (offers, 3 x age classes
+        x 2), indexed ``(income * n_age + age class) * 2 + orders online``, zero for offers
+        not available today and for online offers when not ordering online; ``walk_w`` is
+        (speeds, walks); ``age_thr`` the sorted age thresholds (60 and every ``free_age``).
+    """
+    p, offers = model.params, model.supply.offers
+    free = offers.free_age[offers.free_age > 0]
+    age_thr = np.unique(np.concatenate([[60.0], free])).astype(np.float64)
+    rep_age = np.concatenate([[0.0], age_thr])  # one age in each class
+    n_age = len(rep_age)
+    crowd = offers.load / offers.capacity
+    base = p.beta_quality * offers.quality
+    crowding = p.beta_crowding * crowd * crowd
+    is_free = offers.free_age > 0
+    offer_w = np.empty((len(offers), 3, n_age, 2))
+    for c, a in enumerate(rep_age):
+        price = offers.price
+        if a >= 60.0:
+            price = price * (1.0 - offers.discount60)
+        price = np.where(is_free & (a >= offers.free_age), 0.0, price) + offers.fee
+        for b in range(3):
+            offer_w[:, b, c, 0] = np.exp(base - model.beta_price[b] * (price - 1.0) - crowding)
+    offer_w[:, :, :, 1] = offer_w[:, :, :, 0]
+    offer_w[~offers.today] = 0.0
+    offer_w[offers.online, :, :, 0] = 0.0
+    t = walk_values[None, :] * (1.0 / (speeds.astype(np.float64)[:, None] * 60.0))
+    walk_w = np.exp(-p.beta_walk_per_min * t
+                    - p.beta_late_per_min * np.maximum(0.0, t - p.reach_minutes))
+    return (offer_w.reshape(len(offers), -1), np.ascontiguousarray(walk_w),
+            np.exp(model.categories.outside_utility), age_thr)
+
+
 def run_choice(model, need_res: np.ndarray, need_cat: np.ndarray, uniforms: np.ndarray):
     """Run the kernel on the model's arrays; return (chosen, walk_min, score, paid_index)."""
     pop, sup, idx, p = model.population, model.supply, model.candidates, model.params
@@ -118,11 +321,58 @@ def run_choice(model, need_res: np.ndarray, need_cat: np.ndarray, uniforms: np.n
     score = np.empty(n, dtype=np.float32)
     paid = np.empty(n, dtype=np.float64)
     crowd = offers.load / offers.capacity
-    choose(need_res, need_cat, pop.home, pop.income, model.orders_online, pop.speed_mps, pop.age,
-           idx.ptr, idx.offer, idx.walk_m,
-           offers.today, offers.online, offers.price, offers.fee, offers.quality, crowd,
-           offers.discount60, offers.free_age,
-           p.beta_quality, model.beta_price, p.beta_walk_per_min, p.beta_late_per_min,
-           p.beta_crowding, p.reach_minutes, model.categories.outside_utility, p.outside_score,
-           p.late_score_per_min, uniforms, chosen, walk_min, score, paid)
+    speeds, n_speeds = _distinct_speeds(need_res, pop.speed_mps, MAX_SPEEDS)
+    walk_code = getattr(idx, "walk_code", None)
+    if n_speeds < 0 or walk_code is None:
+        choose(need_res, need_cat, pop.home, pop.income, model.orders_online, pop.speed_mps,
+               pop.age, idx.ptr, idx.offer, idx.walk_m,
+               offers.today, offers.online, offers.price, offers.fee, offers.quality, crowd,
+               offers.discount60, offers.free_age,
+               p.beta_quality, model.beta_price, p.beta_walk_per_min, p.beta_late_per_min,
+               p.beta_crowding, p.reach_minutes, model.categories.outside_utility,
+               p.outside_score, p.late_score_per_min, uniforms, chosen, walk_min, score, paid)
+        return chosen, walk_min, score, paid
+    if n_speeds == 0:
+        speeds = pop.speed_mps[:1]
+    offer_w, walk_w, outside_w, age_thr = choice_tables(model, speeds, idx.walk_values)
+    args = (need_res, need_cat, pop.home, pop.income, model.orders_online, pop.speed_mps,
+            pop.age, speeds, age_thr, idx.ptr, idx.offer, idx.walk_m, walk_code, offer_w,
+            walk_w, outside_w, offers.price, offers.fee, offers.quality, crowd,
+            offers.discount60, offers.free_age, float(p.reach_minutes), float(p.outside_score),
+            float(p.late_score_per_min), uniforms, chosen, walk_min, score, paid)
+    _run_chunked(n, args)
     return chosen, walk_min, score, paid
+
+
+@numba.njit(cache=True, nogil=True)
+def _needs_from_draws(u, freq, group, idx):  # pragma: no cover - compiled
+    n, K = u.shape
+    count = 0
+    for i in range(n):
+        g = group[idx[i]]
+        for k in range(K):
+            if u[i, k] < freq[g, k]:
+                count += 1
+    need_res = np.empty(count, dtype=np.int64)
+    need_cat = np.empty(count, dtype=np.int16)
+    c = 0
+    for i in range(n):
+        g = group[idx[i]]
+        r = idx[i]
+        for k in range(K):
+            if u[i, k] < freq[g, k]:
+                need_res[c] = r
+                need_cat[c] = k
+                c += 1
+    return need_res, need_cat
+
+
+def needs_from_draws(u: np.ndarray, freq: np.ndarray, group: np.ndarray,
+                     idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Needs (resident, category) where ``u[i, k] < freq[group[idx[i]], k]``, row by row.
+
+    Equal to ``np.nonzero(u < freq[group[idx]].astype(np.float32))`` mapped through ``idx``,
+    without the (residents, categories) temporaries.
+    """
+    return _needs_from_draws(np.ascontiguousarray(u), np.ascontiguousarray(freq, dtype=np.float32),
+                             group, idx)

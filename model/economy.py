@@ -1,9 +1,11 @@
 """Shop economics of one day: sales, gross margin, rent and staff, cash, and exit.
 
-Independents close when their cash is exhausted (a sustained loss); chains carry losses and
-close only at their periodic review, when the outlet lost more than a tolerated share of its
-fixed costs over the review period. Shops underwritten by a policy (public canteens, a
-neighbourhood centre) never go broke: their policy pays their deficits.
+Independents close when their cash is exhausted; new independents (entrants) also quit when
+their profit averaged over the last ``quit_after_days`` or so is negative (a sustained loss).
+Chains carry losses and close only at their periodic review, when the outlet lost more
+than a tolerated share of its fixed costs over the review period. Shops underwritten by a
+policy (public canteens, a neighbourhood centre) never go broke: their policy pays their
+deficits.
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ def settle_day(model, offer_revenue: np.ndarray) -> np.ndarray:
     shops.profit_window += profit
     shops.revenue_total += np.where(open_, sales, 0.0)
 
-    broke = open_ & ~shops.chain & ~shops.underwritten & (shops.cash < 0)
+    # the owner's view of recent profit: a moving average over ~quit_after_days
+    if p.quit_after_days > 0:
+        shops.profit_avg += np.where(open_, (profit - shops.profit_avg) / p.quit_after_days, 0.0)
+    # new owners give up on a sustained loss; established (day-0) owners ride it out on cash
+    losing = (p.quit_after_days > 0) & shops.entrant & \
+        (day - shops.opened_day >= p.quit_after_days) & (shops.profit_avg < 0)
+    broke = open_ & ~shops.chain & ~shops.underwritten & ((shops.cash < 0) | losing)
     review = open_ & shops.chain & (day - shops.review_day >= p.chain_review_days)
     tolerated = -p.chain_loss_tolerance * (shops.rent_day + shops.staff_day) * p.chain_review_days
     chain_close = review & (shops.profit_window < tolerated)

@@ -42,11 +42,23 @@ def _share(mask: np.ndarray, within: np.ndarray) -> float:
 
 
 def coverage_matrix(model) -> np.ndarray:
-    """(present residents, categories) bool: an open provider within the resident's own reach."""
+    """(present residents, categories) bool: an open provider within the resident's own reach.
+
+    Cached on the model, keyed on the state it is computed from: the shortest walks
+    (``CandidateIndex.min_walk``, itself cached on the open offers) and the present
+    residents. The returned array is read-only.
+    """
     idx = model.present_idx
     pop = model.population
     min_walk = model.candidates.min_walk(model.supply)
-    return min_walk[pop.home[idx]] <= pop.reach_m[idx, None]
+    cached = getattr(model, "_coverage_cache", None)
+    if cached is not None and cached[0] is min_walk and cached[1] is pop.reach_m \
+            and np.array_equal(cached[2], idx):
+        return cached[3]
+    cov = min_walk[pop.home[idx]] <= pop.reach_m[idx, None]
+    cov.flags.writeable = False
+    model._coverage_cache = (min_walk, pop.reach_m, idx.copy(), cov)
+    return cov
 
 
 def compute_metrics(model) -> dict[str, float]:

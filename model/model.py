@@ -34,7 +34,7 @@ from mesa.discrete_space import OrthogonalMooreGrid
 
 from .agents import Resident, Shop
 from .categories import CategoryTable
-from .choice import run_choice
+from .choice import needs_from_draws, run_choice
 from .city import NEW, OLD, City
 from .economy import settle_day
 from .entry import monthly_entry, open_initial_shops
@@ -48,6 +48,7 @@ from .supply import Supply
 
 STREAMS = ("city", "population", "shops", "needs", "choices", "entry")
 ENTRY_PERIOD_DAYS = 30
+LOAD_SMOOTHING = 0.7  # weight of the previous recent load (assumption; ~3 days of memory)
 
 
 @dataclass
@@ -99,7 +100,8 @@ class CommerceModel(Model):
         p = self.params
         root = np.random.SeedSequence(int(self.rng.integers(2**63)))
         children = root.spawn(len(STREAMS) + 1)
-        self.streams = {name: np.random.default_rng(s) for name, s in zip(STREAMS, children[:-1], strict=True)}
+        self.streams = {name: np.random.default_rng(s)
+                        for name, s in zip(STREAMS, children[:-1], strict=True)}
         self._policy_seed = children[-1]
         self.day = 0
         self.beta_price = np.array([p.beta_price_low, p.beta_price_mid, p.beta_price_high])
@@ -265,10 +267,8 @@ class CommerceModel(Model):
 
     def _draw_needs(self) -> tuple[np.ndarray, np.ndarray]:
         idx = self.present_idx
-        freq = self.categories.freq[self.population.group[idx]].astype(np.float32)
-        u = self.streams["needs"].random(freq.shape, dtype=np.float32)
-        rows, cats = np.nonzero(u < freq)
-        return idx[rows].astype(np.int64), cats.astype(np.int16)
+        u = self.streams["needs"].random((len(idx), self.categories.k), dtype=np.float32)
+        return needs_from_draws(u, self.categories.freq, self.population.group, idx)
 
     def _book_sales(self, rec: DayRecord) -> None:
         offers = self.supply.offers
@@ -284,7 +284,10 @@ class CommerceModel(Model):
         # so resident payments + discount subsidies = provider revenue + delivery fees
         rec.offer_revenue = np.bincount(rec.chosen[met], weights=rec.list_value[met],
                                         minlength=len(offers))
-        offers.load = np.bincount(rec.chosen[met], minlength=len(offers)).astype(np.float64)
+        # crowding reads recent load, smoothed so that shops do not flip between full and
+        # empty on alternate days (yesterday's load alone makes a cobweb)
+        visits = np.bincount(rec.chosen[met], minlength=len(offers)).astype(np.float64)
+        offers.load = LOAD_SMOOTHING * offers.load + (1.0 - LOAD_SMOOTHING) * visits
 
 
 def _reporter(name: str):

@@ -142,6 +142,11 @@ class Params:
                                   "assumption", 0, None)
     incumbent_cash_days: float = _p(120.0, "Independents open at day 0 (established) hold this many "
                                     "days of fixed costs.", "assumption", 0, None)
+    quit_after_days: int = _p(180, "A new independent also quits when its profit, averaged over "
+                              "about this many days (moving average), is negative (0: only when "
+                              "broke).",
+                              "source: sustained losses end small shops (DESIGN); value assumption",
+                              0, 3650)
     chain_review_days: int = _p(90, "Chains review an outlet every N days; close if it lost money.",
                                 "source: chains close by periodic review (DESIGN)", 1, 3650)
     chain_loss_tolerance: float = _p(0.2, "Chains close at review if losses exceed this share of "

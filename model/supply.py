@@ -19,13 +19,15 @@ SRC_SHOP, SRC_VENDOR, SRC_ONLINE = 0, 1, 2
 _SHOP_COLUMNS = {
     "site": np.int32, "category": np.int16, "chain": bool, "open": bool, "opened_day": np.int32,
     "closed_day": np.int32, "cash": np.float64, "rent_day": np.float64, "staff_day": np.float64,
-    "profit_window": np.float64, "review_day": np.int32, "revenue_total": np.float64,
+    "profit_window": np.float64, "profit_avg": np.float64, "review_day": np.int32,
+    "revenue_total": np.float64,
     "rent_relief": np.float64, "entrant": bool, "owner": np.int16, "underwritten": bool,
 }
 _OFFER_COLUMNS = {
     "shop": np.int32, "site": np.int32, "category": np.int16, "price": np.float64,
     "quality": np.float64, "capacity": np.float64, "open": bool, "today": bool, "online": bool,
-    "source": np.int8, "fee": np.float64, "load": np.float64, "discount60": np.float64, "free_age": np.float64,
+    "source": np.int8, "fee": np.float64, "load": np.float64, "discount60": np.float64,
+    "free_age": np.float64,
     "owner": np.int16,
 }
 

@@ -330,3 +330,33 @@ def test_gated_communities_lengthen_walks():
     old, new = ratio[kind == OLD].mean(), ratio[kind == NEW].mean()
     assert np.all(ratio >= 1.0 - 1e-6)
     assert new > old * 1.05, (old, new)
+
+
+def test_kernel_independent_of_threads_and_equal_to_direct_kernel(rich_model, monkeypatch):
+    """The factored kernel gives the same outcomes on one thread, on all threads (forced
+    parallel chunks) and as the direct kernel (one exp per candidate, its fallback)."""
+    import numba
+
+    import model.choice as choice_module
+
+    m = rich_model
+    rng = np.random.default_rng(11)
+    idx = m.present_idx
+    need_res = np.sort(rng.choice(idx, size=30_000))
+    need_cat = rng.integers(0, m.categories.k, size=len(need_res)).astype(np.int16)
+    uniforms = rng.random(len(need_res))
+    serial = run_choice(m, need_res, need_cat, uniforms)
+    monkeypatch.setattr(choice_module, "PARALLEL_MIN_NEEDS", 0)
+    threads = numba.get_num_threads()
+    parallel = run_choice(m, need_res, need_cat, uniforms)
+    numba.set_num_threads(1)
+    try:
+        one = run_choice(m, need_res, need_cat, uniforms)
+    finally:
+        numba.set_num_threads(threads)
+    monkeypatch.setattr(choice_module, "MAX_SPEEDS", 1)  # too many speeds: direct kernel
+    direct = run_choice(m, need_res, need_cat, uniforms)
+    for other in (parallel, one, direct):
+        for a, b in zip(serial, other, strict=True):
+            assert np.array_equal(a, b)
+    assert 0.02 < (serial[0] == -1).mean() < 0.5

@@ -218,10 +218,13 @@ def test_killed_batch_resumes_without_redoing_or_losing_runs(reference, tmp_path
 
 
 def test_failing_run_is_recorded_and_others_complete(tmp_path, capsys):
-    # a valid scenario whose model raises at run time: no storefront at all
+    # a valid scenario file whose model raises at run time: the bus route file it names
+    # exists but puts a stop outside the city, which only building the model finds out
+    routes = tmp_path / "routes.toml"
+    routes.write_text("[[bus]]\nstops = [[-5, -5]]\n")
     (tmp_path / "no_shops.toml").write_text(
         'extends = "baseline"\nname = "no_shops"\n'
-        "storefront_occupancy_old = 0.0\nstorefront_occupancy_new = 0.0\n")
+        f'[[policy]]\nkind = "mobile_vendors"\nroutes_file = "{routes}"\n')
     path = tmp_path / "fail.toml"
     path.write_text(
         'name = "fail"\nscenarios = ["baseline", "no_shops.toml"]\nreplicates = 2\n'

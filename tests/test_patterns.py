@@ -30,7 +30,8 @@ def test_new_communities_start_below_old_and_rise(baseline_years):
 def test_elderly_coverage_below_others(baseline_years):
     for df in baseline_years.values():
         assert df["coverage_basic_all_elderly"].mean() < df["coverage_basic_all_nonelderly"].mean()
-        assert df["share_satisfied_elderly"].iloc[-90:].mean() < df["share_satisfied_nonelderly"].iloc[-90:].mean()
+        late = df.iloc[-90:]
+        assert late["share_satisfied_elderly"].mean() < late["share_satisfied_nonelderly"].mean()
 
 
 def test_many_new_shops_close(baseline_years):

@@ -182,6 +182,19 @@ def test_chain_penetration_raises_chain_rate_toward_target():
         assert ch.ledger["chain_penetration"] > 0
 
 
+def canteen_coverage(m: CommerceModel) -> np.ndarray:
+    k = m.categories.index["canteen"]
+    walk = m.candidates.min_walk(m.supply)[m.population.home[m.present_idx], k]
+    return walk <= m.population.reach_m[m.present_idx]
+
+
+def online_unmet(m: CommerceModel, users: np.ndarray) -> float:
+    """Share of online users' needs in deliverable categories that went unmet today."""
+    rec = m.today
+    mine = users[rec.need_res] & m.categories.deliverable[rec.need_cat]
+    return float((rec.chosen[mine] < 0).mean())
+
+
 def test_elderly_canteens_raise_elderly_satisfaction_and_price_meals_as_configured():
     gains = []
     for base, can in paired("elderly_canteen", 90, n_canteens=2, discount_60=0.3, free_age=90.0):
@@ -199,24 +212,14 @@ def test_elderly_canteens_raise_elderly_satisfaction_and_price_meals_as_configur
         # the canteens never go broke; elderly coverage of canteens is higher
         assert can.supply.shops.open[pol.shop_ids].all()
         eld = np.isin(can.population.group[can.present_idx], (ELDERLY, ELDERLY80))
-        k = can.categories.index["canteen"]
-        cov = lambda m: (m.candidates.min_walk(m.supply)[m.population.home[m.present_idx], k]  # noqa: E731
-                         <= m.population.reach_m[m.present_idx])
-        assert cov(can)[eld].mean() > cov(base)[eld].mean()
+        assert canteen_coverage(can)[eld].mean() > canteen_coverage(base)[eld].mean()
     assert np.mean(gains) > 0
 
 
 def test_instant_retail_raises_access_for_online_users_and_shifts_sales_to_delivering_stores():
     for base, ir in paired("instant_retail", 40, uptake=0.8, delivery_fee=3.0):
         pol = ir.policies[0]
-        deliverable = ir.categories.deliverable
-
-        def unmet(m, users):
-            rec = m.today
-            mine = users[rec.need_res] & deliverable[rec.need_cat]
-            return (rec.chosen[mine] < 0).mean()
-
-        assert unmet(ir, pol.user) < unmet(base, pol.user)
+        assert online_unmet(ir, pol.user) < online_unmet(base, pol.user)
         rec, offers = ir.today, ir.supply.offers
         online = np.flatnonzero(offers.source == SRC_ONLINE)
         online_rev = rec.offer_revenue[online]
@@ -226,7 +229,8 @@ def test_instant_retail_raises_access_for_online_users_and_shifts_sales_to_deliv
         assert np.all(stores >= 0) and np.all(ir.supply.shops.open[stores])
         # delivery fees are paid on top, not counted as store revenue
         assert rec.delivery_fees.sum() > 0
-        assert rec.resident_paid.sum() == pytest.approx(rec.offer_revenue.sum() + rec.delivery_fees.sum())
+        paid = rec.offer_revenue.sum() + rec.delivery_fees.sum()
+        assert rec.resident_paid.sum() == pytest.approx(paid)
         # non-users never order online
         chosen_online = offers.online[np.maximum(rec.chosen, 0)] & (rec.chosen >= 0)
         assert np.all(pol.user[rec.need_res[chosen_online]])
@@ -272,10 +276,13 @@ def test_ledger_equals_what_each_policy_says_it_spent():
         assert m.metrics()["public_spend"] == pytest.approx(sum(m.ledger.values()))
     assert m.ledger == pytest.approx(daily)
     assert all(v > 0 for k, v in m.ledger.items() if k != "instant_retail"), m.ledger
-    # money: what residents pay plus what policies pay for discounts = providers' revenue + fees
+    # money: residents' payments (net of delivery fees) plus the meal discounts the canteen
+    # policy pays equal the providers' revenue
     rec = m.today
-    discounts = (rec.list_value - rec.resident_paid + rec.delivery_fees).sum()
-    assert rec.resident_paid.sum() + discounts == pytest.approx(rec.offer_revenue.sum() + rec.delivery_fees.sum())
+    canteen = m.policies[m.policy_labels.index("elderly_canteen")]
+    goods_paid = rec.resident_paid.sum() - rec.delivery_fees.sum()
+    assert canteen._meal_subsidy > 0
+    assert goods_paid + canteen._meal_subsidy == pytest.approx(rec.offer_revenue.sum())
 
 
 # --- bad scenario files -----------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 Starts ``viz/app.py`` under Solara on a free loopback port and drives it: the page loads with
 no request leaving the machine, map and plots render, Step / Play / Pause / Reset work, a
-pending change is announced and applied on Reset, the mobile-vendor scenario shows buses, and
-two browser sessions have independent models. Saves docs/viz-screenshot.png.
+pending change (seed, a policy lever) is announced and applied on Reset, the mobile-vendor
+scenario shows its buses on the map (checked pixel by pixel against the same model built here),
+and two browser sessions have independent models. Saves docs/viz-screenshot.png (the vendor
+scenario after a few days).
 """
 
 from __future__ import annotations
@@ -172,9 +174,11 @@ def test_page_loads_offline_and_renders(session):
     expect(page.locator(".lc-map img")).to_be_visible(timeout=UI_TIMEOUT_MS)
     natural, shown = _image_size(page, ".lc-map img")
     assert natural > 300 and shown > 200, (natural, shown)
-    expect(page.locator(".lc-plot img")).to_have_count(4, timeout=UI_TIMEOUT_MS)
-    for i in range(4):
-        expect(page.locator(".lc-plot img").nth(i)).to_be_visible()
+    expect(page.locator(".lc-plots img")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    natural, shown = _image_size(page, ".lc-plots img")  # one image, four plots
+    assert natural > 600 and shown > 400, (natural, shown)
+    expect(page.locator(".lc-legend")).to_contain_text("mobile-vendor bus")
+    expect(page.locator(".lc-legend")).to_contain_text("fresh food")
     expect(page.locator(".lc-summary")).to_contain_text("Satisfied residents")
     expect(page.locator(".lc-applied")).to_be_visible()
     assert session.day() == 0
@@ -196,12 +200,7 @@ def test_step_play_pause_reset(session):
     paused_at = session.day()
     page.wait_for_timeout(1500)
     assert session.day() == paused_at
-    # A screenshot for the docs, then the per-cell layers must change the map image.
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.set_viewport_size({"width": 1400, "height": 1750})  # map, text and all four plots
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(SCREENSHOT))
-    page.set_viewport_size({"width": 1400, "height": 1000})
+    # the per-cell layers change the map image
     plain = page.locator(".lc-map img").get_attribute("src")
     page.get_by_role("button", name="15-min coverage").click()
     expect(page.locator(".lc-map img")).not_to_have_attribute("src", plain,
@@ -219,16 +218,38 @@ def test_changed_control_applies_on_reset(session):
     seed.fill("7")
     seed.press("Enter")
     expect(page.locator(".lc-pending")).to_contain_text("seed 1 → 7", timeout=UI_TIMEOUT_MS)
+    # a policy lever: three vendor buses on the baseline city (keyboard on the slider)
+    slider = page.locator(".lc-lever-n_buses [role=slider]")
+    slider.focus()
+    for _ in range(3):
+        slider.press("ArrowRight")
+    expect(page.locator(".lc-lever-n_buses")).to_contain_text("buses (0 = none): 3 (moved")
+    expect(page.locator(".lc-pending")).to_contain_text("mobile-vendor buses (0 = none) → 3")
     session.step()  # the running model is unchanged until Reset
+    expect(page.locator(".lc-summary")).to_contain_text("Mobile-vendor buses: 0 on the road")
     session.button("Reset").click()
     session.expect_day(0, timeout=BUILD_TIMEOUT_MS)
     expect(page.locator(".lc-applied")).to_be_visible(timeout=BUILD_TIMEOUT_MS)
     expect(page.locator(".lc-summary")).to_contain_text("seed 7")
+    expect(page.locator(".lc-summary")).to_contain_text("Mobile-vendor buses: 3 on the road")
+    expect(page.locator(".lc-summary")).to_contain_text("Policies in force: mobile vendors")
 
 
-@pytest.mark.skipif(not (SCENARIO_DIR / "mobile_vendors.toml").exists(),
-                    reason="scenarios/mobile_vendors.toml does not exist yet")
+def _pixels(page, selector: str, points: list[tuple[float, float]]) -> list[list[int]]:
+    """RGB of the shown image at natural-pixel ``points`` (read back through a canvas)."""
+    return page.eval_on_selector(selector, """(img, points) => {
+        const c = document.createElement('canvas');
+        c.width = img.naturalWidth; c.height = img.naturalHeight;
+        const g = c.getContext('2d');
+        g.drawImage(img, 0, 0);
+        return points.map(([x, y]) => Array.from(g.getImageData(x, y, 1, 1).data.slice(0, 3)));
+    }""", [[int(x), int(y)] for x, y in points])
+
+
 def test_mobile_vendor_scenario_shows_buses(session):
+    from viz import app
+
+    assert (SCENARIO_DIR / "mobile_vendors.toml").exists()
     page = session.page
     expect(page.locator(".lc-summary")).to_contain_text("Mobile-vendor buses: 0")
     page.locator(".lc-scenario").click()
@@ -237,10 +258,34 @@ def test_mobile_vendor_scenario_shows_buses(session):
     session.button("Reset").click()
     expect(page.locator(".lc-summary")).to_contain_text("Scenario mobile_vendors",
                                                         timeout=BUILD_TIMEOUT_MS)
+    session.wait_ready()
+    session.expect_day(0)
     expect(page.locator(".lc-summary")).to_contain_text(
         re.compile(r"Mobile-vendor buses: [1-9]\d* on the road"))
-    session.wait_ready()
-    session.step()
+    # The same scenario and seed built here puts its buses at the same cells: the page's map
+    # must show a black bus triangle on each, and a white stop on each route's other stops.
+    twin = app.build_model("mobile_vendors", app.DEFAULT_SEED)
+    painter = app.MapPainter(twin)
+    bus_cells = [app._xy(b.cell) for b in app.agents_of(twin, "Bus")]
+    assert bus_cells
+    expect(page.locator(".lc-map img")).to_be_visible()
+    natural, _ = _image_size(page, ".lc-map img")
+    assert natural == painter.w * painter.px + 2 * painter.pad
+    for rgb in _pixels(page, ".lc-map img", [painter.centre(xy) for xy in bus_cells]):
+        assert rgb == [0, 0, 0], rgb
+    stops = [xy for route in app.vendor_routes(twin) for xy in route  # not under a bus
+             if all(max(abs(xy[0] - bx), abs(xy[1] - by)) > 2 for bx, by in bus_cells)]
+    assert stops
+    for rgb in _pixels(page, ".lc-map img", [painter.centre(xy) for xy in stops]):
+        assert rgb == [255, 255, 255], rgb
+    # A few days on, a screenshot of the page for the docs (README shows it).
+    for _ in range(4):
+        session.step()
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": 1640})  # map, text, legend and plots
+    page.wait_for_timeout(700)
+    page.screenshot(path=str(SCREENSHOT))
+    page.set_viewport_size({"width": 1400, "height": 1000})
     session.assert_offline()
 
 

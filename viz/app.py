@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ SCENARIO_DIR = Path(os.environ.get("LIFECIRCLE_SCENARIO_DIR") or ROOT / "scenari
 NOT_SCENARIOS = {"categories"}
 DEFAULT_SCENARIO = "baseline"
 DEFAULT_SEED = 1
+#: Print the server-side time of each Step (model step + re-render) to stderr.
+TIMING = bool(os.environ.get("LIFECIRCLE_VIZ_TIMING"))
 
 #: The page's policy levers and community mix. ``param`` is a flat scenario parameter (an
 #: override of ``load_scenario``) unless ``policy`` names a policy kind, in which case the value
@@ -232,9 +235,12 @@ COLOURS = {
     "wall": "#4e342e",
     "route": "#6a1b9a",
 }
+#: One colour per category, in the model's category order (convenience, fresh food,
+#: breakfast, repair, pharmacy, parcel, hair, laundry, canteen, elderly care, childcare,
+#: fitness, dining), then repeating for any further categories.
 CATEGORY_PALETTE = ["#1f77b4", "#2ca02c", "#ff7f0e", "#8c564b", "#d62728", "#9467bd",
-                    "#e377c2", "#17becf", "#bcbd22", "#393b79", "#ad494a", "#637939",
-                    "#000080", "#008080", "#808000"]
+                    "#e377c2", "#17becf", "#bcbd22", "#393b79", "#ffdd00", "#98df8a",
+                    "#800000", "#008080", "#808000"]
 LAYERS = ["Plain map", "Satisfaction", "15-min coverage"]
 LAYER_CAPTIONS = {
     "Satisfaction": "mean satisfaction of the residents living in a cell (0 = none, 1 = all)",
@@ -325,13 +331,14 @@ class MapPainter:
         self.base = base_map_rgb(model.city)  # (w, h, 3)
         self.w, self.h = self.base.shape[:2]
         self.px = max(3, target_px // max(self.w, self.h))
+        self.pad = int(math.ceil(1.2 * self.px))  # a margin, so buses at the edge show whole
         self.colours = {k: _rgb8(v) for k, v in category_colours(model).items()}
         self.lock = threading.Lock()
 
     def centre(self, xy: tuple[int, int]) -> tuple[float, float]:
         """Pixel centre of cell ``xy`` (y grows upward on the map, downward in the image)."""
         x, y = xy
-        return (x + 0.5) * self.px, (self.h - 1 - y + 0.5) * self.px
+        return self.pad + (x + 0.5) * self.px, self.pad + (self.h - 1 - y + 0.5) * self.px
 
     def image(self, layer: str = LAYERS[0]):
         """The map as a PIL image."""
@@ -347,12 +354,14 @@ class MapPainter:
         # (w, h, 3) with y up -> image rows top to bottom, each cell px × px pixels
         arr = np.ascontiguousarray(cells.transpose(1, 0, 2)[::-1])
         arr = np.repeat(np.repeat(arr, px, axis=0), px, axis=1)
+        arr = np.pad(arr, ((self.pad, self.pad), (self.pad, self.pad), (0, 0)),
+                     constant_values=255)
         img = PIL.Image.fromarray(arr, "RGB")
         draw = PIL.ImageDraw.Draw(img)
         inset = 1 if px >= 5 else 0
         for shop in agents_of(model, "Shop"):
             x, y = _xy(shop.cell)
-            x0, y0 = x * px, (self.h - 1 - y) * px
+            x0, y0 = self.pad + x * px, self.pad + (self.h - 1 - y) * px
             colour = self.colours.get(shop.category, (0, 0, 0))
             if shop.chain:  # a diamond with a black outline, a little larger than the cell
                 cx, cy, r = x0 + px / 2 - 0.5, y0 + px / 2 - 0.5, px * 0.62
@@ -458,6 +467,8 @@ LEGEND_CSS = """
 .lc-map img { width: 100%; max-width: 640px; image-rendering: pixelated; }
 .lc-plots img { width: 100%; max-width: 1100px; }
 .lc-maptitle { font-weight: bold; font-size: 1.05em; }
+.lc-lever-label { font-size: 0.85em; color: #555; margin-top: 6px; }
+.lc-lever .v-input { margin-top: 0; }
 """
 
 
@@ -518,12 +529,12 @@ def summary_markdown(model, applied: Settings | None) -> str:
 PLOTS: list[tuple[str, dict[str, tuple[str, str]], bool, dict[str, tuple[str, str]]]] = [
     ("Share of residents satisfied", {
         "share_satisfied": ("all", "black"), "share_satisfied_old": ("old communities", "#c47c1a"),
-        "share_satisfied_new": ("new communities", "#2f6db3"),
-        "share_satisfied_elderly": ("elderly (60+)", "#8e44ad")}, True, {}),
+        "share_satisfied_new": ("new", "#2f6db3"),
+        "share_satisfied_elderly": ("elderly 60+", "#8e44ad")}, True, {}),
     ("Basic needs within a 15-minute walk (share)", {
         "coverage_basic_all": ("all", "black"), "coverage_basic_all_old": ("old communities", "#c47c1a"),
-        "coverage_basic_all_new": ("new communities", "#2f6db3"),
-        "coverage_basic_all_elderly": ("elderly (60+)", "#8e44ad")}, True, {}),
+        "coverage_basic_all_new": ("new", "#2f6db3"),
+        "coverage_basic_all_elderly": ("elderly 60+", "#8e44ad")}, True, {}),
     ("Chains and outlets", {"chain_rate": ("chain rate (left)", "#d62728")}, True,
      {"outlets_open": ("outlets open (right)", "#555555")}),
     ("Public spend, cumulative (yuan)", {"public_spend": ("public spend", "#2ca02c")}, False, {}),
@@ -562,8 +573,9 @@ class PlotPainter:
 
     The axes, ticks, titles and legends are drawn once and kept as a background; they are
     redrawn only when an axis range changes (the day axis doubles, a spend or outlet count
-    outgrows its range). Each day only the lines are drawn over the background: ~20-30 ms
-    instead of ~0.3 s for a full matplotlib draw.
+    outgrows its range). Each day only the lines are drawn over the background: ~20 ms
+    instead of ~0.3 s for a full matplotlib draw. Legends sit above the axes, in the
+    background, as drawing them is what costs.
     """
 
     def __init__(self, model):
@@ -574,17 +586,16 @@ class PlotPainter:
 
         self.model = model
         self.lock = threading.Lock()
-        self.fig = Figure(figsize=(10.6, 5.4), dpi=80)
+        self.fig = Figure(figsize=(10.6, 5.8), dpi=80)
         self.canvas = FigureCanvasAgg(self.fig)
-        self.fig.subplots_adjust(left=0.06, right=0.93, bottom=0.09, top=0.94, wspace=0.28,
-                                 hspace=0.42)
+        self.fig.subplots_adjust(left=0.06, right=0.94, bottom=0.08, top=0.9, wspace=0.25,
+                                 hspace=0.6)
         cols = set(self.columns())
         self.lines: list[tuple[Any, str]] = []  # (line, column)
         self.scaled: list[tuple[Any, list[str], bool]] = []  # (axis, columns, integer?)
-        self.legends: list[Any] = []
         for ax, (title, main, share, twin) in zip(self.fig.subplots(2, 2).flat, PLOTS,
                                                   strict=True):
-            ax.set_title(title, fontsize=11)
+            ax.set_title(title, fontsize=11, pad=17)
             ax.set_xlabel("day", fontsize=9, labelpad=1)
             ax.tick_params(labelsize=8)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -615,10 +626,10 @@ class PlotPainter:
                     self.lines.append((line, col))
                     handles.append(line)
                 self.scaled.append((ax2, list(twin), True))
-            leg = ax.legend(handles=handles, loc="lower left", fontsize=8, ncols=2,
-                            framealpha=0.8, borderpad=0.3, handlelength=1.6)
-            leg.set_animated(True)
-            self.legends.append(leg)
+            # above the axes, so it is part of the background and no line ever crosses it
+            ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=4,
+                      fontsize=8, frameon=False, borderpad=0.1, borderaxespad=0.1,
+                      handlelength=1.5, columnspacing=1.0, handletextpad=0.4)
         self.key: tuple | None = None
         self.background = None
 
@@ -655,8 +666,6 @@ class PlotPainter:
             ys = np.asarray(data[col], dtype=float)
             line.set_data(np.arange(len(ys)), ys)
             line.axes.draw_artist(line)
-        for leg in self.legends:
-            self.fig.draw_artist(leg)
         rgba = np.asarray(self.canvas.buffer_rgba())
         return PIL.Image.fromarray(rgba[..., :3].copy(), "RGB")
 
@@ -730,19 +739,28 @@ def LeverInput(name: str, pending: solara.Reactive[Settings], model):
     fallback = in_model if in_model is not None else spec.get("off", spec.get("lo", 0))
     overridden = name in dict(pending.value.levers)
     value = pending.value.lever(name, fallback)
-    label = spec["label"] + ("" if overridden else " (scenario)")
+    origin = "moved, applies on Reset" if overridden else "scenario"
 
     def set_value(v):
         pending.value = pending.value.with_lever(name, v)
 
     if spec["kind"] == "bool":
-        solara.Switch(label=label, value=bool(value), on_value=set_value)
-    elif spec["kind"] == "int":
-        solara.SliderInt(label, value=int(value), min=spec["lo"], max=spec["hi"],
-                         step=spec["step"], on_value=set_value)
-    else:
-        solara.SliderFloat(label, value=float(value), min=spec["lo"], max=spec["hi"],
-                           step=spec["step"], on_value=set_value)
+        solara.Switch(label=f"{spec['label']} ({origin})", value=bool(value),
+                      on_value=set_value, classes=[f"lc-lever-{name}"])
+        return
+    # the label (with the value) above a full-width slider: side by side, the sidebar
+    # squeezes the slider to nothing
+    shown = f"{int(value)}" if spec["kind"] == "int" else f"{float(value):.2f}"
+    if value == spec.get("off"):
+        shown += " (off)"
+    with solara.Column(gap="0px", classes=["lc-lever", f"lc-lever-{name}"]):
+        solara.Text(f"{spec['label']}: {shown} ({origin})", classes=["lc-lever-label"])
+        if spec["kind"] == "int":
+            solara.SliderInt("", value=int(value), min=spec["lo"], max=spec["hi"],
+                             step=spec["step"], on_value=set_value)
+        else:
+            solara.SliderFloat("", value=float(value), min=spec["lo"], max=spec["hi"],
+                               step=spec["step"], on_value=set_value)
 
 
 @solara.component
@@ -806,6 +824,20 @@ def MainView(model, applied: Settings | None, layer: solara.Reactive[str]):
 
 
 @solara.component
+def RenderTimer(step_clicked: list):
+    """With LIFECIRCLE_VIZ_TIMING set: print how long a Step took to step and re-render."""
+    counter = update_counter.get()
+
+    def report():
+        started, step_clicked[0] = step_clicked[0], None
+        if started is not None:
+            print(f"lifecircle viz timing: step + render {1000 * (time.perf_counter() - started):.0f} ms",
+                  file=sys.stderr, flush=True)
+
+    solara.use_effect(report, [counter])
+
+
+@solara.component
 def Page():
     """One session's page: its own model, controls, map, plots and text."""
     pending = solara.use_reactive(Settings())
@@ -816,6 +848,7 @@ def Page():
     days_per_frame = solara.use_reactive(1)
     layer = solara.use_reactive(LAYERS[0])
     error = solara.use_reactive(None)
+    step_clicked = solara.use_memo(lambda: [None], [])  # for LIFECIRCLE_VIZ_TIMING
 
     def build():
         settings = pending.value
@@ -855,6 +888,7 @@ def Page():
     def do_step():
         m = current.value[0]
         if m is not None and not playing.value:
+            step_clicked[0] = time.perf_counter()
             try:
                 m.step()
             except Exception as e:  # noqa: BLE001
@@ -882,3 +916,5 @@ def Page():
             solara.ProgressLinear(True)
     if model is not None:
         MainView(model, applied, layer)
+        if TIMING:
+            RenderTimer(step_clicked)
