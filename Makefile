@@ -19,12 +19,15 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 run: setup
-	$(VENV)/bin/lifecircle run baseline --days 365
+	$(VENV)/bin/lifecircle experiment experiments/policy_comparison.toml
+	$(VENV)/bin/lifecircle compare results/policy_comparison
 
-browser:
+# the browser tests need Debian's chromium and solara's browser assets (from the npm registry)
+browser: setup
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	$(PY) -m viz.assets
 
-test: setup browser
+test: browser
 	$(VENV)/bin/ruff check model experiments viz tests benchmarks
 	$(PY) -m pytest -q -p no:cacheprovider
 

@@ -8,7 +8,7 @@ R = s x 15 min), each candidate offer j with walking time t_j = walk_j / s / 60 
 
 where p_j is the price index the resident pays (market = 1; elderly discounts apply; an
 online offer adds its delivery fee as a price index; online offers are open only to residents
-who order online) and c_j yesterday's load over capacity. The
+who order online) and c_j the offer's recent load (smoothed visits) over capacity. The
 outside option (go without, or travel far) has utility ``outside_utility[k]``. One uniform
 draw per need picks an option with the logit probabilities exp(v_j) / sum exp(v).
 
@@ -41,6 +41,10 @@ import threading
 
 import numba
 import numpy as np
+
+from .reach import WALK_BITS
+
+WALK_MASK = (1 << WALK_BITS) - 1
 
 
 @numba.njit(cache=True, nogil=True)
@@ -130,7 +134,7 @@ def choose(need_res, need_cat, home, income, orders_online, speed, age,
 
 @numba.njit(cache=True, nogil=True)
 def _choose_range(lo, hi, need_res, need_cat, home, income, orders_online, speed, age,
-                  speeds, age_thr, ptr, cand_offer, cand_walk, cand_code, offer_w, walk_w,
+                  speeds, age_thr, ptr, cand_offer, cand_walk, cand_packed, offer_w, walk_w,
                   outside_w, o_price, o_fee, o_quality, o_crowd, o_discount60, o_free_age,
                   reach_min, outside_score, late_score, uniforms,
                   chosen, walk_min, score, paid_index):  # pragma: no cover - compiled
@@ -165,23 +169,28 @@ def _choose_range(lo, hi, need_res, need_cat, home, income, orders_online, speed
         ws = s * n_walk
         out_w = outside_w[k]
         total = out_w
-        last = -1  # the last candidate with weight > 0
         for j in range(a, b):
-            w = flat_ow[cand_offer[j] * n_ty + ty] * flat_ww[ws + cand_code[j]]
-            total += w
+            pk = cand_packed[j]  # offer << WALK_BITS | walk code
+            total += flat_ow[(pk >> WALK_BITS) * n_ty + ty] * flat_ww[ws + (pk & WALK_MASK)]
             buf[j - a] = total  # cumulative weight, summed in candidate order
-            last = j if w > 0.0 else last
         u = uniforms[i] * total
         pick = -1
         if u >= out_w:
             # the first candidate whose cumulative weight exceeds u (it has weight > 0: the
-            # cumulative sum rose past u there)
-            for j in range(a, b):
-                if u < buf[j - a]:
-                    pick = j
-                    break
-            if pick < 0:  # rounding at the top end: take the last available candidate
-                pick = last
+            # cumulative sum rose past u there); cumulative weights never decrease, so its
+            # position is the count of those not above u (a branch-free, vectorized count)
+            below = 0
+            for j in range(b - a):
+                below += buf[j] <= u
+            if below < b - a:
+                pick = a + below
+            else:  # rounding at the top end: take the last available candidate
+                for j in range(b - 1, a - 1, -1):
+                    pk = cand_packed[j]
+                    if flat_ow[(pk >> WALK_BITS) * n_ty + ty] * \
+                            flat_ww[ws + (pk & WALK_MASK)] > 0.0:
+                        pick = j
+                        break
         if pick < 0:
             chosen[i] = -1
             walk_min[i] = 0.0
@@ -322,8 +331,8 @@ def run_choice(model, need_res: np.ndarray, need_cat: np.ndarray, uniforms: np.n
     paid = np.empty(n, dtype=np.float64)
     crowd = offers.load / offers.capacity
     speeds, n_speeds = _distinct_speeds(need_res, pop.speed_mps, MAX_SPEEDS)
-    walk_code = getattr(idx, "walk_code", None)
-    if n_speeds < 0 or walk_code is None:
+    offer_walk = getattr(idx, "offer_walk", None)
+    if n_speeds < 0 or offer_walk is None:
         choose(need_res, need_cat, pop.home, pop.income, model.orders_online, pop.speed_mps,
                pop.age, idx.ptr, idx.offer, idx.walk_m,
                offers.today, offers.online, offers.price, offers.fee, offers.quality, crowd,
@@ -336,7 +345,7 @@ def run_choice(model, need_res: np.ndarray, need_cat: np.ndarray, uniforms: np.n
         speeds = pop.speed_mps[:1]
     offer_w, walk_w, outside_w, age_thr = choice_tables(model, speeds, idx.walk_values)
     args = (need_res, need_cat, pop.home, pop.income, model.orders_online, pop.speed_mps,
-            pop.age, speeds, age_thr, idx.ptr, idx.offer, idx.walk_m, walk_code, offer_w,
+            pop.age, speeds, age_thr, idx.ptr, idx.offer, idx.walk_m, offer_walk, offer_w,
             walk_w, outside_w, offers.price, offers.fee, offers.quality, crowd,
             offers.discount60, offers.free_age, float(p.reach_minutes), float(p.outside_score),
             float(p.late_score_per_min), uniforms, chosen, walk_min, score, paid)

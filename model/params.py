@@ -108,7 +108,7 @@ class Params:
                                   0, None)
     beta_late_per_min: float = _p(0.25, "Extra utility lost per minute beyond own reach.",
                                   "assumption", 0, None)
-    beta_crowding: float = _p(1.5, "Utility lost per (yesterday's load / capacity) squared.",
+    beta_crowding: float = _p(1.5, "Utility lost per (recent load / capacity) squared.",
                               "assumption", 0, None)
     # --- satisfaction ------------------------------------------------------------------
     satisfaction_memory: float = _p(0.05, "Weight of one need's outcome in the moving average.",

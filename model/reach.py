@@ -19,7 +19,9 @@ import numpy as np
 
 from .supply import Supply
 
-MAX_WALK_CODES = 4096  # distinct walking distances the factored choice kernel tabulates
+WALK_BITS = 12  # low bits of ``offer_walk``: the walk code; high bits: the offer
+MAX_WALK_CODES = 1 << WALK_BITS  # distinct walking distances the choice kernel tabulates
+MAX_PACKED_OFFERS = 1 << (32 - WALK_BITS)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -67,8 +69,11 @@ def _fill_extra(home, offer, walk, offer_cat, K, cursor, out_offer,
 
 
 @numba.njit(cache=True, nogil=True)
-def _walk_codes(walk, max_codes, codes, values):  # pragma: no cover - compiled
-    """Code every walk by its distinct value; return the number of codes (-1: too many)."""
+def _pack_walks(offer, walk, max_codes, packed, values):  # pragma: no cover - compiled
+    """Code every walk by its distinct value and pack ``offer << WALK_BITS | code``.
+
+    Returns the number of distinct walks (-1: more than ``max_codes``).
+    """
     lut = np.full(65536, -1, dtype=np.int32)  # whole metres 0..65535: direct look-up
     n = 0
     for j in range(walk.shape[0]):
@@ -94,7 +99,7 @@ def _walk_codes(walk, max_codes, codes, values):  # pragma: no cover - compiled
                 c = n
                 values[n] = w
                 n += 1
-        codes[j] = c
+        packed[j] = (np.uint32(offer[j]) << np.uint32(WALK_BITS)) | np.uint32(c)
     return n
 
 
@@ -105,8 +110,10 @@ class CandidateIndex:
         ptr: int64 offsets, length ``n_homes * K + 1``.
         offer: offer id per candidate (int32).
         walk_m: walking metres per candidate (float32; 0 for delivery).
-        walk_code: per candidate the index of its walk in ``walk_values`` (int16), or None
-            when there are more than ``MAX_WALK_CODES`` distinct walks.
+        offer_walk: per candidate ``offer << WALK_BITS | walk code`` (uint32), the walk code
+            indexing ``walk_values``; None when there are more than ``MAX_WALK_CODES``
+            distinct walks or ``MAX_PACKED_OFFERS`` offers (the choice kernel then falls back
+            to its direct form).
         walk_values: the distinct walks (float64).
         version: the supply version it was built from.
     """
@@ -141,10 +148,14 @@ class CandidateIndex:
             _fill_extra(h, o, w.astype(np.float32, copy=False), cat, K, cursor, self.offer,
                         self.walk_m)
         del cursor
-        codes = np.empty(n, dtype=np.int16)
+        self.offer_walk: np.ndarray | None = None
         values = np.empty(MAX_WALK_CODES, dtype=np.float64)
-        n_codes = _walk_codes(self.walk_m, MAX_WALK_CODES, codes, values)
-        self.walk_code: np.ndarray | None = codes if n_codes >= 0 else None
+        n_codes = -1
+        if len(offers) <= MAX_PACKED_OFFERS:
+            packed = np.empty(n, dtype=np.uint32)
+            n_codes = _pack_walks(self.offer, self.walk_m, MAX_WALK_CODES, packed, values)
+            self.offer_walk = packed if n_codes >= 0 else None
+            del packed
         self.walk_values = values[:max(n_codes, 0)].copy()
         self.n_homes, self.k = n_homes, K
         self.version = supply.version

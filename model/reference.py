@@ -12,7 +12,7 @@ then, for every need, loops over its candidates in plain Python with ``math.exp`
 
 with p_j the price index the resident pays (free from ``free_age``, else the 60+ discount;
 then plus the offer's delivery ``fee``), t_j = walk_j / (speed x 60) minutes and
-c_j = load / capacity of the offer at the moment of choice (the kernel sees yesterday's loads
+c_j = load / capacity of the offer at the moment of choice (the kernel sees the recent loads
 because sales are booked after choice). Offers not available today are skipped, and online
 offers are skipped for residents who do not order online today (``model.orders_online``).
 The outside option has utility ``outside_utility[k]``.
