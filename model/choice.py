@@ -47,6 +47,26 @@ from .reach import WALK_BITS
 WALK_MASK = (1 << WALK_BITS) - 1
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _outcome(price, fee, free_age, discount60, age, t, quality, crowd, reach_min,
+             late_score):  # pragma: no cover - compiled
+    """(minutes, score 0..1, price index paid) of a need met by one offer."""
+    p = price
+    if free_age > 0 and age >= free_age:
+        p = 0.0
+    elif age >= 60.0:
+        p = p * (1.0 - discount60)
+    p += fee
+    late = t - reach_min
+    if late < 0.0:
+        late = 0.0
+    q = 0.5 + 0.5 * quality
+    pf = min(1.15, max(0.5, 1.0 - 1.5 * (p - 1.0)))
+    tf = max(0.0, 1.0 - late_score * late)
+    cf = 1.0 if crowd <= 1.0 else max(0.5, 1.0 - 0.5 * (crowd - 1.0))
+    return t, min(1.0, max(0.0, q * pf * tf * cf)), p
+
+
 @numba.njit(cache=True, nogil=True)
 def choose(need_res, need_cat, home, income, orders_online, speed, age,
            ptr, cand_offer, cand_walk,
@@ -109,26 +129,12 @@ def choose(need_res, need_cat, home, income, orders_online, speed, age,
             paid_index[i] = 0.0
             continue
         o = cand_offer[pick]
-        p = o_price[o]
-        if o_free_age[o] > 0 and age[r] >= o_free_age[o]:
-            p = 0.0
-        elif age[r] >= 60.0:
-            p = p * (1.0 - o_discount60[o])
-        p += o_fee[o]
-        t = cand_walk[pick] * inv_speed
-        late = t - reach_min
-        if late < 0.0:
-            late = 0.0
-        q = 0.5 + 0.5 * o_quality[o]
-        pf = 1.0 - 1.5 * (p - 1.0)
-        pf = min(1.15, max(0.5, pf))
-        tf = max(0.0, 1.0 - late_score * late)
-        c = o_crowd[o]
-        cf = 1.0 if c <= 1.0 else max(0.5, 1.0 - 0.5 * (c - 1.0))
-        s = q * pf * tf * cf
+        t, sc, p = _outcome(o_price[o], o_fee[o], o_free_age[o], o_discount60[o], age[r],
+                            cand_walk[pick] * inv_speed, o_quality[o], o_crowd[o], reach_min,
+                            late_score)
         chosen[i] = o
         walk_min[i] = t
-        score[i] = min(1.0, max(0.0, s))
+        score[i] = sc
         paid_index[i] = p
 
 
@@ -198,26 +204,12 @@ def _choose_range(lo, hi, need_res, need_cat, home, income, orders_online, speed
             paid_index[i] = 0.0
             continue
         o = cand_offer[pick]
-        p = o_price[o]
-        if o_free_age[o] > 0 and ar >= o_free_age[o]:
-            p = 0.0
-        elif ar >= 60.0:
-            p = p * (1.0 - o_discount60[o])
-        p += o_fee[o]
-        t = cand_walk[pick] * (1.0 / (sr * 60.0))
-        late = t - reach_min
-        if late < 0.0:
-            late = 0.0
-        q = 0.5 + 0.5 * o_quality[o]
-        pf = 1.0 - 1.5 * (p - 1.0)
-        pf = min(1.15, max(0.5, pf))
-        tf = max(0.0, 1.0 - late_score * late)
-        c = o_crowd[o]
-        cf = 1.0 if c <= 1.0 else max(0.5, 1.0 - 0.5 * (c - 1.0))
-        sc = q * pf * tf * cf
+        t, sc, p = _outcome(o_price[o], o_fee[o], o_free_age[o], o_discount60[o], ar,
+                            cand_walk[pick] * (1.0 / (sr * 60.0)), o_quality[o], o_crowd[o],
+                            reach_min, late_score)
         chosen[i] = o
         walk_min[i] = t
-        score[i] = min(1.0, max(0.0, sc))
+        score[i] = sc
         paid_index[i] = p
 
 
