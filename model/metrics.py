@@ -94,6 +94,7 @@ def compute_metrics(model) -> dict[str, float]:
     n_open = int(shops.open.sum())
     m["outlets_open"] = float(n_open)
     m["chain_rate"] = float((shops.open & shops.chain).sum() / n_open) if n_open else 0.0
+    m["independents_open"] = float((shops.open & ~shops.chain).sum())
     m["outlets_opened"] = float(len(day.opened))
     m["outlets_closed"] = float(len(day.closed))
     m["residents"] = float(len(idx))

@@ -162,7 +162,8 @@ class CommerceModel(Model):
         names += [f"share_satisfied_{g}" for g in ("old", "new", "elderly", "nonelderly")]
         names += [f"coverage_{c}" for c in self.categories.names] + ["coverage_basic_all"]
         names += [f"coverage_basic_all_{g}" for g in ("old", "new", "elderly", "nonelderly")]
-        names += ["unmet_rate", "mean_walk_min", "outlets_open", "chain_rate", "outlets_opened",
+        names += ["unmet_rate", "mean_walk_min", "outlets_open", "chain_rate", "independents_open",
+                  "outlets_opened",
                   "outlets_closed", "residents", "residents_per_outlet", "public_spend",
                   "gini_satisfaction", "gini_access", "entrant_closed_2y", "occupancy_new"]
         return names

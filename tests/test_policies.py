@@ -179,6 +179,8 @@ def test_chain_penetration_raises_chain_rate_toward_target():
         assert rate_c > rate_b + 0.03
         assert rate_c <= 0.5 + 0.05
         assert len(ch.policies[0].conversions) > 0
+        # what happens to independents: fewer of them remain independent
+        assert ch.metrics()["independents_open"] < base.metrics()["independents_open"]
         assert ch.ledger["chain_penetration"] > 0
 
 
