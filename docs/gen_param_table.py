@@ -142,6 +142,24 @@ def category_tables(path: Path = CATEGORY_PATH) -> str:
     return "\n".join(lines)
 
 
+def policy_tables() -> str:
+    """One table per policy kind: its parameters with default, meaning, range and source."""
+    from model.policies import POLICY_KINDS
+
+    lines: list[str] = []
+    for kind in sorted(POLICY_KINDS):
+        cls = POLICY_KINDS[kind]
+        lines += [f"`{kind}`", "", "| parameter | default | meaning | allowed | source |",
+                  "|---|---|---|---|---|"]
+        for f in dataclasses.fields(cls):
+            meta = f.metadata
+            allowed = _range(meta) if meta.get("choices") is None else ", ".join(meta["choices"])
+            lines.append(f"| `{f.name}` | {_cell(_fmt(f.default))} | {_cell(meta.get('doc', ''))} | "
+                         f"{_cell(allowed)} | {_cell(meta.get('source', 'assumption'))} |")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
 def generate() -> str:
     """The whole generated section (without the markers)."""
     return "\n".join([
@@ -162,6 +180,10 @@ def generate() -> str:
         "`initial_share` is renormalised to sum to 1 (model/categories.py).",
         "",
         category_tables(),
+        "",
+        "#### Policy parameters (`model/policies/`)",
+        "",
+        policy_tables(),
     ])
 
 
