@@ -147,3 +147,13 @@ def test_satisfaction_moves_towards_outcomes(small_model):
     worse = m.satisfaction[(unmet > 0) & (met == 0)].mean()
     better = m.satisfaction[(met > 1) & (unmet == 0)].mean()
     assert worse < better
+
+
+def test_mesa_batch_run_passes_parameters_as_keywords():
+    import mesa
+
+    res = mesa.batch_run(CommerceModel, parameters={**SMALL, "share_old": [0.25, 0.75]}, rng=[1],
+                         number_processes=1, max_steps=2, data_collection_period=-1,
+                         display_progress=False)
+    assert sorted(r["share_old"] for r in res) == [0.25, 0.75]
+    assert all(0 <= r["share_satisfied"] <= 1 for r in res)
