@@ -14,6 +14,7 @@ least ``chain_min_revenue`` x break-even, so they prefer dense, well-off places.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from .city import OLD
@@ -76,18 +77,31 @@ def attraction_sums(model) -> np.ndarray:
     """Sum of exp(utility) per (home, category) for a representative resident, incl. outside."""
     p, sup, idx = model.params, model.supply, model.candidates
     offers = sup.offers
-    o = idx.offer
-    t = idx.walk_m / (p.speed_worker_mps * 60.0)
-    late = np.maximum(0.0, t - p.reach_minutes)
-    crowd = offers.load[o] / offers.capacity[o]
-    v = (p.beta_quality * offers.quality[o] - p.beta_price_mid * (offers.price[o] - 1.0)
-         - p.beta_walk_per_min * t - p.beta_late_per_min * late - p.beta_crowding * crowd ** 2)
-    w = np.where(offers.today[o] & ~offers.online[o], np.exp(v), 0.0)
+    # per-offer part of the utility, then one pass over the index rows (no pair temporaries)
+    v_offer = (p.beta_quality * offers.quality - p.beta_price_mid * (offers.price - 1.0)
+               - p.beta_crowding * (offers.load / offers.capacity) ** 2)
+    usable = offers.today & ~offers.online
+    sums = _row_sums(idx.ptr, idx.offer, idx.walk_m, v_offer, usable,
+                     1.0 / (p.speed_worker_mps * 60.0), p.reach_minutes, p.beta_walk_per_min,
+                     p.beta_late_per_min)
     K = model.categories.k
-    sums = np.add.reduceat(np.concatenate([w, [0.0]]), idx.ptr[:-1]) if len(w) else \
-        np.zeros(idx.n_homes * K)
-    sums = np.where(np.diff(idx.ptr) > 0, sums, 0.0)
     return sums.reshape(idx.n_homes, K) + np.exp(model.categories.outside_utility)[None, :]
+
+
+@numba.njit(cache=True)
+def _row_sums(ptr, offer, walk_m, v_offer, usable, inv_speed, reach_min, beta_walk,
+              beta_late):  # pragma: no cover - compiled
+    out = np.zeros(ptr.shape[0] - 1)
+    for row in range(ptr.shape[0] - 1):
+        acc = 0.0
+        for j in range(ptr[row], ptr[row + 1]):
+            o = offer[j]
+            if usable[o]:
+                t = walk_m[j] * inv_speed
+                late = max(0.0, t - reach_min)
+                acc += np.exp(v_offer[o] - beta_walk * t - beta_late * late)
+        out[row] = acc
+    return out
 
 
 def monthly_entry(model, rng: np.random.Generator) -> np.ndarray:
