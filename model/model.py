@@ -23,7 +23,6 @@ The phases of one day (``CommerceModel.step``), in this order:
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from mesa.discrete_space import OrthogonalMooreGrid
 from .agents import Resident, Shop
 from .categories import CategoryTable
 from .choice import needs_from_draws, run_choice
-from .city import NEW, OLD, City
+from .city import OLD, City
 from .economy import settle_day
 from .entry import monthly_entry, open_initial_shops
 from .metrics import compute_metrics, coverage_matrix
@@ -314,4 +313,4 @@ def simulate(scenario: str | Path | Scenario = "baseline", seed: int = 0, days: 
     return pd.DataFrame(df)
 
 
-__all__ = ["CommerceModel", "DayRecord", "simulate", "NEW", "OLD", "dataclasses"]
+__all__ = ["CommerceModel", "DayRecord", "simulate"]

@@ -138,8 +138,8 @@ class Params:
     independent_quality_sd: float = _p(0.15, "Spread of independents' quality.", "assumption", 0, 1)
     independent_price_sd: float = _p(0.05, "Spread of independents' price index.", "assumption",
                                      0, 1)
-    initial_cash_days: float = _p(30.0, "New independents start with this many days of fixed costs.",
-                                  "assumption", 0, None)
+    initial_cash_days: float = _p(50.0, "New independents start with this many days of fixed costs.",
+                                  "calibrated: docs/VALIDATION.md (was 30, assumption)", 0, None)
     incumbent_cash_days: float = _p(120.0, "Independents open at day 0 (established) hold this many "
                                     "days of fixed costs.", "assumption", 0, None)
     quit_after_days: int = _p(180, "A new independent also quits when its profit, averaged over "
@@ -149,8 +149,9 @@ class Params:
                               0, 3650)
     chain_review_days: int = _p(90, "Chains review an outlet every N days; close if it lost money.",
                                 "source: chains close by periodic review (DESIGN)", 1, 3650)
-    chain_loss_tolerance: float = _p(0.2, "Chains close at review if losses exceed this share of "
-                                     "fixed costs over the review period.", "assumption", 0, None)
+    chain_loss_tolerance: float = _p(0.1, "Chains close at review if losses exceed this share of "
+                                     "fixed costs over the review period.",
+                                     "calibrated: docs/VALIDATION.md (was 0.2, assumption)", 0, None)
     parcel_in_convenience: float = _p(0.35, "Share of convenience stores with a parcel point.",
                                       "source: multi-function convenience stores (seed)", 0, 1)
     secondary_staff_share: float = _p(0.3, "Staff cost of a secondary category, as share of its "
@@ -158,8 +159,9 @@ class Params:
     # --- entry -------------------------------------------------------------------------
     entrants_per_10k_month: float = _p(3.0, "Would-be entrants per 10,000 residents per month.",
                                        "assumption", 0, None)
-    chain_entrant_share: float = _p(0.4, "Share of would-be entrants that are chains.",
-                                    "source: pilot chain rate 32%", 0, 1)
+    chain_entrant_share: float = _p(0.25, "Share of would-be entrants that are chains.",
+                                    "calibrated: docs/VALIDATION.md (was 0.4); source: pilot chain "
+                                    "rate 32%", 0, 1)
     entry_candidates: int = _p(12, "Vacant storefronts each would-be entrant evaluates.",
                                "assumption", 1, 10000)
     entry_margin: float = _p(0.25, "Expected profit must exceed this share of fixed costs.",
@@ -167,8 +169,9 @@ class Params:
     chain_min_revenue: float = _p(1.2, "Chains open only where expected revenue exceeds this "
                                   "multiple of an independent's break-even.",
                                   "source: chains prefer dense locations; value assumption", 0, None)
-    entry_optimism_sd: float = _p(0.7, "Spread (log) of entrants' error in expected revenue.",
-                                  "assumption (why many new shops fail)", 0, 5)
+    entry_optimism_sd: float = _p(1.1, "Spread (log) of entrants' error in expected revenue.",
+                                  "calibrated: docs/VALIDATION.md (was 0.7); assumption (why many "
+                                  "new shops fail)", 0, 5)
     # --- run ---------------------------------------------------------------------------
     compact_every_days: int = _p(30, "Rebuild the candidate index every N days (closed outlets "
                                  "are skipped in between).", "implementation", 1, 3650)
