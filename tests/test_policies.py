@@ -152,7 +152,8 @@ def test_mobile_vendors_raise_fresh_food_coverage_where_they_stop():
         kept = 1 - (1 - vend.categories.margin[k]) / pol.price_index
         deficit = max(0.0, 2 * pol.operating_cost_day - kept * sales.sum())
         assert vend.today.spend_by_policy["mobile_vendors"] == pytest.approx(deficit)
-        assert 0 <= vend.ledger["mobile_vendors"] <= 2 * pol.operating_cost_day * 20
+        conversion = 2 * pol.conversion_cost_per_bus
+        assert conversion <= vend.ledger["mobile_vendors"] <= conversion + 2 * pol.operating_cost_day * 20
 
 
 def test_rent_subsidy_spends_and_keeps_subsidized_shops_open():

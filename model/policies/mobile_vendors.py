@@ -5,7 +5,8 @@ in turn along its route (hours ``open_hour``-``close_hour`` split between them).
 buy at a stop within their walking range on the days the bus is there. Routes come from a
 file (``routes_file``: TOML with ``[[bus]] stops = [[x, y], ...]``) or are planned to cover the
 residents lacking fresh food within their own 15-minute walk (greedy cover). Public money
-pays the buses' operating deficit (operating cost minus gross margin on sales).
+pays the conversion of the buses once and their operating deficit (operating cost minus gross
+margin on sales).
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class MobileVendors(Policy):
     capacity_per_day: float = param(400.0, "Customers one bus serves per day.", 1, None)
     operating_cost_day: float = param(1500.0, "Operating cost per bus per day (yuan): crew of "
                                       "three, fuel, depreciation of a retired bus.", 0, None)
+    conversion_cost_per_bus: float = param(100000.0, "One-off cost of converting a retired bus "
+                                           "into a produce shop (yuan), paid at the start.",
+                                           0, None, "seed: retired buses converted; value assumption")
     goods: str = param("fresh_food", "Categories sold, comma separated (deliverable ones).")
     routes_file: str = param("", "TOML file with given routes; empty: plan routes.")
 
@@ -95,6 +99,7 @@ class MobileVendors(Policy):
         self.offer_stop = np.repeat(np.concatenate([np.arange(len(r)) for r in self.routes]),
                                     len(cats))
         self.buses = [Bus(model, route) for route in self.routes]
+        self._converted_on = -1
 
     def _read_routes(self, model) -> list[list[tuple[int, int]]]:
         from ..scenario import ScenarioError
@@ -148,6 +153,7 @@ class MobileVendors(Policy):
         """Put the stops on the map (coverage counts a scheduled stop)."""
         model.supply.offers.open[self.offer_ids] = True
         model.supply.version += 1  # the candidate index must take the stops in
+        self._converted_on = model.day
 
     def deactivate(self, model) -> None:
         """Take the buses off the road."""
@@ -163,7 +169,9 @@ class MobileVendors(Policy):
             bus.move_to(bus.route[stop])
 
     def spend_today(self, model) -> float:
-        """Operating deficit: running cost minus the gross margin of today's sales.
+        """Operating deficit plus, on the first day, the buses' conversion.
+
+        The deficit is the running cost minus the gross margin of today's sales.
 
         Selling ``1 - price_index`` below market, the buses keep a gross margin of
         ``1 - (1 - margin) / price_index`` of their sales.
@@ -173,4 +181,7 @@ class MobileVendors(Policy):
         rev = model.today.offer_revenue[self.offer_ids]
         margin = model.categories.margin[model.supply.offers.category[self.offer_ids]]
         kept = 1.0 - (1.0 - margin) / self.price_index
-        return max(0.0, len(self.buses) * self.operating_cost_day - float((rev * kept).sum()))
+        deficit = max(0.0, len(self.buses) * self.operating_cost_day - float((rev * kept).sum()))
+        conversion = len(self.buses) * self.conversion_cost_per_bus \
+            if model.day == self._converted_on else 0.0
+        return deficit + conversion
