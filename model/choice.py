@@ -308,7 +308,7 @@ def choice_tables(model, speeds: np.ndarray, walk_values: np.ndarray):
     t = walk_values[None, :] * (1.0 / (speeds.astype(np.float64)[:, None] * 60.0))
     walk_w = np.exp(-p.beta_walk_per_min * t
                     - p.beta_late_per_min * np.maximum(0.0, t - p.reach_minutes))
-    return (offer_w.reshape(len(offers), -1), np.ascontiguousarray(walk_w),
+    return (offer_w.reshape(len(offers), 3 * n_age * 2), np.ascontiguousarray(walk_w),
             np.exp(model.categories.outside_utility), age_thr)
 
 

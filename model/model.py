@@ -276,17 +276,18 @@ class CommerceModel(Model):
         unit = self.categories.spend[rec.need_cat] * self.spend_mult[
             self.population.income[rec.need_res]]
         rec.resident_paid = np.where(met, unit * rec.paid_index, 0.0)
-        chosen = np.where(met, rec.chosen, 0)
-        rec.list_value = np.where(met, unit * offers.price[chosen], 0.0)
-        rec.delivery_fees = np.where(met, unit * offers.fee[chosen], 0.0)
+        served = rec.chosen[met]
+        rec.list_value = np.zeros(len(met))
+        rec.list_value[met] = unit[met] * offers.price[served]
+        rec.delivery_fees = np.zeros(len(met))
+        rec.delivery_fees[met] = unit[met] * offers.fee[served]
         # providers receive the list price: a discount given to a resident is paid by the
         # policy that grants it (booked in its spend), and delivery fees go to the couriers,
         # so resident payments + discount subsidies = provider revenue + delivery fees
-        rec.offer_revenue = np.bincount(rec.chosen[met], weights=rec.list_value[met],
-                                        minlength=len(offers))
+        rec.offer_revenue = np.bincount(served, weights=rec.list_value[met], minlength=len(offers))
         # crowding reads recent load, smoothed so that shops do not flip between full and
         # empty on alternate days (yesterday's load alone makes a cobweb)
-        visits = np.bincount(rec.chosen[met], minlength=len(offers)).astype(np.float64)
+        visits = np.bincount(served, minlength=len(offers)).astype(np.float64)
         offers.load = LOAD_SMOOTHING * offers.load + (1.0 - LOAD_SMOOTHING) * visits
 
 

@@ -157,3 +157,13 @@ def test_mesa_batch_run_passes_parameters_as_keywords():
                          display_progress=False)
     assert sorted(r["share_old"] for r in res) == [0.25, 0.75]
     assert all(0 <= r["share_satisfied"] <= 1 for r in res)
+
+
+def test_a_city_without_shops_runs_and_leaves_every_need_unmet():
+    m = CommerceModel(rng=1, storefront_occupancy_old=0.0, storefront_occupancy_new=0.0,
+                      entrants_per_10k_month=0.0, **SMALL)
+    m.run_for(3)
+    metrics = m.metrics()
+    assert metrics["outlets_open"] == 0 and metrics["unmet_rate"] == 1.0
+    assert metrics["coverage_basic_all"] == 0.0
+    assert m.today.resident_paid.sum() == 0 and len(m.today.need_res) > 0
