@@ -78,27 +78,23 @@ def _pack_walks(offer, walk, max_codes, packed, values):  # pragma: no cover - c
     n = 0
     for j in range(walk.shape[0]):
         w = walk[j]
+        whole = w >= 0.0 and w < 65536.0 and w == np.floor(w)
         c = -1
-        if w >= 0.0 and w < 65536.0 and w == np.floor(w):
+        if whole:
             c = lut[np.int64(w)]
-            if c < 0:
-                if n >= max_codes:
-                    return -1
-                c = n
-                values[n] = w
-                n += 1
-                lut[np.int64(w)] = c
         else:
             for t in range(n):
                 if values[t] == w:
                     c = t
                     break
-            if c < 0:
-                if n >= max_codes:
-                    return -1
-                c = n
-                values[n] = w
-                n += 1
+        if c < 0:  # a walk not seen before gets the next code
+            if n >= max_codes:
+                return -1
+            c = n
+            values[n] = w
+            n += 1
+            if whole:
+                lut[np.int64(w)] = c
         packed[j] = (np.uint32(offer[j]) << np.uint32(WALK_BITS)) | np.uint32(c)
     return n
 
