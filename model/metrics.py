@@ -106,8 +106,3 @@ def compute_metrics(model) -> dict[str, float]:
     new_cap = pop.capacity_by_community[model.city.community_kind == NEW].sum()
     m["occupancy_new"] = float((pop.present & (pop.kind == NEW)).sum() / new_cap) if new_cap else 0.0
     return m
-
-
-def metric_names(model) -> list[str]:
-    """Names of the daily metrics, in a stable order."""
-    return list(compute_metrics(model).keys())

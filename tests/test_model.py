@@ -23,6 +23,7 @@ def test_public_api_and_agents(small_model):
                  "mean_walk_min", "chain_rate", "outlets_open", "public_spend"):
         assert name in metrics
     assert list(m.datacollector.get_model_vars_dataframe().columns) == m.metric_names()
+    assert list(metrics) == m.metric_names()  # the declared names are what is computed
     residents = m.agents_by_type[Resident]
     shops = m.agents_by_type[Shop]
     assert len(residents) == len(m.present_idx)
