@@ -55,6 +55,8 @@ from typing import Any
 
 import numpy as np
 
+from model.errors import ExperimentError
+
 #: Point index of runs made at a scenario's own configuration (no factor applies to it).
 REFERENCE_POINT = -1
 
@@ -123,24 +125,6 @@ _FACTOR_KEYS = {
     "steps": "grid with low/high: number of evenly spaced values (integer >= 2)",
     "description": "free text",
 }
-
-
-class ExperimentError(ValueError):
-    """A problem in an experiment file, naming the file, the key and what is allowed.
-
-    Attributes:
-        file: The experiment file (or ``"<experiment>"``).
-        key: The dotted key at fault (``""`` for the whole file).
-        message: What is wrong and what is allowed.
-
-    """
-
-    def __init__(self, file: str | Path, key: str, message: str) -> None:
-        self.file = str(file)
-        self.key = key
-        self.message = message
-        where = f"{self.file}: key '{key}'" if key else self.file
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass(frozen=True)

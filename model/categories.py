@@ -11,60 +11,48 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ScenarioError
+from .schema import check_mapping, spec
+
 GROUPS = ("worker", "family", "elderly", "elderly80")
 """Resident groups: worker, family with a young child, aged 60-79, aged 80+."""
 
 
 @dataclass(frozen=True)
 class Category:
-    """One row of the category table (see ``scenarios/categories.toml`` for units)."""
+    """One row of the category table; each value's source is in ``scenarios/categories.toml``."""
 
-    name: str
-    tier: str
-    spend: float
-    freq_worker: float
-    freq_family: float
-    freq_elderly: float
-    freq_80plus: float
-    deliverable: bool
-    margin: float
-    floor_m2: float
-    staff_yuan_day: float
-    capacity: float
-    outside_utility: float
-    initial_share: float
-    chain_share: float
+    name: str = spec("", "Category name (the table's key).")
+    tier: str = spec("basic", "Tier of the format (2021 construction guide).",
+                     choices=("basic", "quality"))
+    spend: float = spec(0.0, "Yuan per visit at the market price.", lo=0)
+    freq_worker: float = spec(0.0, "Chance a worker has this need on a day.", lo=0, hi=1)
+    freq_family: float = spec(0.0, "Chance a family member (young child) has it.", lo=0, hi=1)
+    freq_elderly: float = spec(0.0, "Chance a resident aged 60-79 has it.", lo=0, hi=1)
+    freq_80plus: float = spec(0.0, "Chance a resident aged 80+ has it.", lo=0, hi=1)
+    deliverable: bool = spec(False, "Can be ordered online and delivered.")
+    margin: float = spec(0.0, "Gross margin on sales.", lo=0, hi=1)
+    floor_m2: float = spec(0.0, "Floor area of an outlet (m2).", lo=0, hi=100_000)
+    staff_yuan_day: float = spec(0.0, "Staff cost of an outlet per day (yuan).", lo=0)
+    capacity: float = spec(1.0, "Visits an outlet serves per day.", lo=0, lo_open=True)
+    outside_utility: float = spec(0.0, "Utility of going without or travelling far.",
+                                  lo=-50, hi=50)
+    initial_share: float = spec(0.0, "Share of let storefronts holding it at day 0 (relative).",
+                                lo=0)
+    chain_share: float = spec(0.0, "Chance such an outlet is a chain (day 0, chain entrants).",
+                              lo=0, hi=1)
 
 
 CATEGORY_FIELDS = {f.name: f for f in fields(Category) if f.name != "name"}
-_RANGES: dict[str, tuple[float | None, float | None]] = {
-    "spend": (0, None), "margin": (0, 1), "floor_m2": (0, None), "staff_yuan_day": (0, None),
-    "capacity": (1e-9, None), "initial_share": (0, None), "chain_share": (0, 1),
-    "outside_utility": (None, None), "freq_worker": (0, 1), "freq_family": (0, 1),
-    "freq_elderly": (0, 1), "freq_80plus": (0, 1),
-}
 
 
 def make_category(where: str, name: str, values: dict[str, Any]) -> Category:
     """Validate one category's fields (ignoring its ``sources`` table) and build it."""
-    from .params import check_range, coerce_value, suggest
-    from .scenario import ScenarioError
-
-    clean: dict[str, Any] = {}
-    for key, value in values.items():
-        if key == "sources":
-            continue
-        if key not in CATEGORY_FIELDS:
-            raise ScenarioError(where, f"categories.{name}.{key}",
-                                "unknown category field" + suggest(key, list(CATEGORY_FIELDS)))
-        kind = {"str": str, "float": float, "bool": bool}[CATEGORY_FIELDS[key].type]
-        v = coerce_value(where, f"categories.{name}.{key}", value, kind)
-        if key in _RANGES:
-            check_range(where, f"categories.{name}.{key}", v, *_RANGES[key])
-        if key == "tier" and v not in ("basic", "quality"):
-            raise ScenarioError(where, f"categories.{name}.tier",
-                                f"{v!r} is not allowed; use 'basic' or 'quality'")
-        clean[key] = v
+    values = {k: v for k, v in values.items() if k != "sources"}
+    if "name" in values:
+        raise ScenarioError(where, f"categories.{name}.name", "the name is the table's key")
+    clean = check_mapping(where, Category, values, prefix=f"categories.{name}.",
+                          what="category field")
     missing = [k for k in CATEGORY_FIELDS if k not in clean]
     if missing:
         raise ScenarioError(where, f"categories.{name}", f"missing fields {missing}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .errors import ScenarioError
 from .params import Params
 
 ROAD, RESIDENTIAL, STOREFRONT, WALL = 0, 1, 2, 3
@@ -94,7 +95,6 @@ class City:
         self.storefront_community = (self.community[self.storefront_xy[:, 0], self.storefront_xy[:, 1]]
                                      if len(storefronts) else np.zeros(0, dtype=np.int32))
         if len(homes) == 0:
-            from .scenario import ScenarioError
             raise ScenarioError("params", "block_cells", "the grid has no residential cells")
 
     def _layout_old(self, ox: int, oy: int, B: int, spacing: int) -> list[tuple[int, int]]:

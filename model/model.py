@@ -80,7 +80,8 @@ class CommerceModel(Model):
             dotted keys go through ``overrides={"categories.x.spend": 30}``.
 
     Attributes:
-        scenario: the resolved Scenario; params: its frozen Params.
+        config: the resolved lifecircle Scenario (Mesa's own ``scenario`` attribute is left
+            to Mesa); params: its frozen Params.
         city: the City (``city.cell_size_m``, ``city.walkable``); grid: the Mesa grid.
         population: resident arrays; supply: sites, shops and offers.
         satisfaction: per-resident satisfaction (0..1).
@@ -93,9 +94,9 @@ class CommerceModel(Model):
                  overrides: dict[str, Any] | None = None, **kw_overrides: Any):
         super().__init__(rng=rng)
         all_overrides = {**(overrides or {}), **kw_overrides}
-        self.scenario = load_scenario(scenario, all_overrides or None)
-        self.params = self.scenario.params
-        self.categories: CategoryTable = self.scenario.category_table
+        self.config = load_scenario(scenario, all_overrides or None)
+        self.params = self.config.params
+        self.categories: CategoryTable = self.config.category_table
         p = self.params
         root = np.random.SeedSequence(int(self.rng.integers(2**63)))
         children = root.spawn(len(STREAMS) + 1)
@@ -125,7 +126,7 @@ class CommerceModel(Model):
         open_initial_shops(self, self.streams["shops"])
         self.sync_agents()
         self.candidates = self._build_index()  # policies place things by today's coverage
-        self.policies = [make_policy(spec) for spec in self.scenario.policies]
+        self.policies = [make_policy(spec) for spec in self.config.policies]
         self.policy_streams = [np.random.default_rng(s)
                                for s in self._policy_seed.spawn(max(1, len(self.policies)))]
         self.policy_labels = []
@@ -140,19 +141,6 @@ class CommerceModel(Model):
         self._metrics: dict[str, float] = {}
         self.datacollector = DataCollector(
             model_reporters={name: _reporter(name) for name in self.metric_names()})
-
-    # Mesa's Model keeps a scenario object of its own; ours is the lifecircle Scenario.
-    @property
-    def scenario(self) -> Scenario:
-        """The resolved lifecircle Scenario of this model."""
-        return self._lc_scenario
-
-    @scenario.setter
-    def scenario(self, value: Any) -> None:
-        if isinstance(value, Scenario):
-            self._lc_scenario = value
-        else:
-            self._mesa_scenario = value
 
     # --- public API ----------------------------------------------------------------------
     def metric_names(self) -> list[str]:
@@ -246,7 +234,7 @@ class CommerceModel(Model):
             xy = self.city.home_xy[self.population.home[arrived]]
             for r, (x, y) in zip(arrived.tolist(), xy.tolist(), strict=True):
                 agent = Resident(self, r)
-                agent.cell = self.grid._cells[(x, y)]
+                agent.cell = self.grid[(x, y)]
                 self.resident_agents[r] = agent
 
     def sync_agents(self) -> None:
@@ -256,7 +244,7 @@ class CommerceModel(Model):
             if sid not in self.shop_agents:
                 agent = Shop(self, sid)
                 x, y = self.supply.site_xy[shops.site[sid]].tolist()
-                agent.cell = self.grid._cells[(x, y)]
+                agent.cell = self.grid[(x, y)]
                 self.shop_agents[sid] = agent
         for sid in [s for s in self.shop_agents if not shops.open[s]]:
             self.shop_agents.pop(sid).remove()

@@ -29,20 +29,22 @@ from pathlib import Path
 from typing import Any
 
 from .categories import Category, CategoryTable, make_category
-from .params import PARAM_FIELDS, Params, make_params, suggest
+from .errors import ScenarioError, suggest
+from .params import PARAM_FIELDS, Params, make_params
+from .policies import validate_policy_spec
 
+#: The folder of named scenarios (``LIFECIRCLE_SCENARIOS`` overrides it): the one place
+#: every part of lifecircle finds scenario files and the category table.
 SCENARIO_DIR = Path(os.environ.get("LIFECIRCLE_SCENARIOS",
                                    Path(__file__).resolve().parent.parent / "scenarios"))
 CATEGORY_FILE = "categories.toml"
 _META_KEYS = ("name", "description", "extends", "categories", "policy")
+MAX_EXTENDS_DEPTH = 32  # files in one chain of ``extends``
 
 
-class ScenarioError(ValueError):
-    """A scenario file or override is invalid: names the file, the key and what is allowed."""
-
-    def __init__(self, where: str, key: str, problem: str):
-        self.where, self.key, self.problem = str(where), key, problem
-        super().__init__(f"{where}: {key}: {problem}")
+def scenario_names() -> list[str]:
+    """Names of the scenario files in ``SCENARIO_DIR`` (sorted)."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml") if p.stem != "categories")
 
 
 @dataclass(frozen=True)
@@ -130,25 +132,45 @@ def resolve_path(source: str | os.PathLike, relative_to: Path | None = None,
     for c in candidates:
         if c.is_file():
             return c.resolve()
-    known = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml") if p.stem != "categories")
+    known = scenario_names()
     raise ScenarioError(str(referrer or candidates[0]), "extends" if referrer else "scenario",
                         f"file not found: {candidates[0]}{suggest(text, known)}; "
                         f"known scenarios: {known}")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; anything unreadable is a ScenarioError naming the file."""
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        text = path.read_bytes().decode("utf-8")
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(str(path), "(syntax)", f"not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(str(path), "(encoding)", f"not UTF-8 text: {err}") from None
+    except RecursionError:
+        raise ScenarioError(str(path), "(syntax)", "nested too deeply to be a scenario") from None
+    except OSError as err:
+        raise ScenarioError(str(path), "(file)", f"cannot be read: {err.strerror or err}") from None
 
 
-def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a file and merge it over its parents; returns the raw merged mapping."""
+def _load_raw(path: Path, chain: tuple[Path, ...] = (),
+              memo: dict[Path, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Read a file and merge it over its parents; returns the raw merged mapping.
+
+    Each file is read and merged once per load (``memo``), so a diamond of ``extends`` costs
+    linear time and a file reached along two paths contributes its policies once. A policy
+    kind that two different parents bring (from different files) is refused: the child must
+    extend one of them or declare the policies itself.
+    """
+    memo = {} if memo is None else memo
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise ScenarioError(str(path), "extends", f"cycle: {cycle}")
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(str(path), "extends",
+                            f"more than {MAX_EXTENDS_DEPTH} files in one chain of extends")
+    if path in memo:
+        return memo[path]
     data = _read_toml(path)
     for key in data:
         if key not in _META_KEYS and key not in PARAM_FIELDS:
@@ -160,12 +182,24 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
         raise ScenarioError(str(path), "extends", "must be a scenario name or a list of names")
     merged: dict[str, Any] = {"params": {}, "categories": {}, "policies": []}
+    origin_of_kind: dict[str, str] = {}
     for parent in parents:
-        base = _load_raw(resolve_path(parent, path.parent, path), (*chain, path))
+        base = _load_raw(resolve_path(parent, path.parent, path), (*chain, path), memo)
         merged["params"].update(base["params"])
         for cat, vals in base["categories"].items():
             merged["categories"].setdefault(cat, {}).update(vals)
-        merged["policies"].extend(base["policies"])
+        seen = {(q["where"], q["position"]) for q in merged["policies"]}
+        for pol in base["policies"]:
+            if (pol["where"], pol["position"]) in seen:
+                continue  # the same declaration reached along two paths
+            other = origin_of_kind.get(str(pol["kind"]))
+            if other is not None and other != pol["where"]:
+                raise ScenarioError(str(path), "extends",
+                                    f"policy kind {pol['kind']!r} comes from two parents "
+                                    f"({Path(other).name} and {Path(pol['where']).name}); "
+                                    "extend one of them, or declare the policy in this file")
+            origin_of_kind[str(pol["kind"])] = pol["where"]
+            merged["policies"].append(pol)
     merged["params"].update({k: v for k, v in data.items() if k in PARAM_FIELDS})
     cats = data.get("categories", {})
     if not isinstance(cats, dict):
@@ -177,12 +211,18 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     policies = data.get("policy", [])
     if not isinstance(policies, list) or not all(isinstance(p, dict) for p in policies):
         raise ScenarioError(str(path), "policy", "must be an array of tables ([[policy]])")
-    for p in policies:
+    for i, p in enumerate(policies):
         merged["policies"].append({"kind": p.get("kind"),
                                    "params": {k: v for k, v in p.items() if k != "kind"},
-                                   "where": str(path)})
-    merged["name"] = data.get("name", path.stem)
-    merged["description"] = data.get("description", "")
+                                   "where": str(path), "position": i})
+    name = data.get("name", path.stem)
+    description = data.get("description", "")
+    for key, value in (("name", name), ("description", description)):
+        if not isinstance(value, str):
+            raise ScenarioError(str(path), key, f"{value!r} is not a string")
+    merged["name"] = name
+    merged["description"] = description
+    memo[path] = merged
     return merged
 
 
@@ -210,8 +250,6 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any], where: str) 
 
 def build_scenario(raw: dict[str, Any], where: str, name: str | None = None) -> Scenario:
     """Validate a raw merged mapping into a Scenario."""
-    from .policies import validate_policy_spec
-
     params = make_params(where, raw["params"])
     table = _read_toml(SCENARIO_DIR / CATEGORY_FILE)
     for cat in raw["categories"]:

@@ -50,7 +50,7 @@ def test_extends_and_overrides_merge(tmp_path):
     ("old_street_spacing = 9\nblock_cells = 10", "old_street_spacing", "must be < block_cells"),
     ("communities_x = 1\ncommunities_y = 1\nshare_old = 0.5", "communities_x", "at least 2"),
     ("[categories.frsh_food]\nspend = 3.0", "categories.frsh_food", "did you mean 'fresh_food'"),
-    ("[categories.repair]\ntier = 'luxury'", "categories.repair.tier", "'basic' or 'quality'"),
+    ("[categories.repair]\ntier = 'luxury'", "categories.repair.tier", "one of ['basic', 'quality']"),
     ("[categories.repair]\nmargin = 2.0", "categories.repair.margin", "out of range"),
     ("[[policy]]\nkind = 'teleport'", "policy.kind", "not a policy kind"),
     ('extends = "no_such_scenario"', "extends", "file not found"),

@@ -17,17 +17,13 @@ A policy prints as the call that makes it and saves as ``{kind, params}``.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ..errors import ScenarioError, suggest
+from ..schema import check_mapping, spec
+
 POLICY_KINDS: dict[str, type[Policy]] = {}
-
-
-def param(default: Any, doc: str, lo: float | None = None, hi: float | None = None,
-          source: str = "assumption", choices: tuple[str, ...] | None = None) -> Any:
-    """Declare a policy parameter with documentation, range and source."""
-    return field(default=default, metadata={"doc": doc, "min": lo, "max": hi, "source": source,
-                                            "choices": choices})
 
 
 @dataclass
@@ -35,8 +31,8 @@ class Policy:
     """Base class of all policies (see the module docstring for the lifecycle)."""
 
     kind: ClassVar[str] = ""
-    start_day: int = param(0, "First day the policy acts.", 0, None)
-    end_day: int = param(-1, "Last day the policy acts (-1: until the end).", -1, None)
+    start_day: int = spec(0, "First day the policy acts.", lo=0, hi=36_500)
+    end_day: int = spec(-1, "Last day the policy acts (-1: until the end).", lo=-1, hi=36_500)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -57,9 +53,7 @@ class Policy:
         return f"{self.kind}({args})"
 
     def check(self, where: str) -> None:
-        """Cross-field rules; raise ScenarioError naming ``where`` (none by default)."""
-        from ..scenario import ScenarioError
-
+        """Cross-field rules; raise ScenarioError naming ``where``."""
         if self.end_day >= 0 and self.end_day < self.start_day:
             raise ScenarioError(where, f"policy.{self.kind}.end_day",
                                 f"{self.end_day} is before start_day {self.start_day}")
@@ -104,33 +98,14 @@ class Policy:
 
 def validate_policy_spec(where: str, spec: dict[str, Any]) -> dict[str, Any]:
     """Check a ``{kind, params}`` spec against the policy class; return a clean spec."""
-    from ..params import check_range, coerce_value, suggest
-    from ..scenario import ScenarioError
-
     kind = spec.get("kind")
     if not isinstance(kind, str) or kind not in POLICY_KINDS:
         raise ScenarioError(where, "policy.kind", f"{kind!r} is not a policy kind"
-                            + (suggest(kind, list(POLICY_KINDS)) if isinstance(kind, str) else "")
+                            + (suggest(kind, POLICY_KINDS) if isinstance(kind, str) else "")
                             + f"; known: {sorted(POLICY_KINDS)}")
     cls = POLICY_KINDS[kind]
-    fields_ = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    clean: dict[str, Any] = {}
-    for key, value in spec.get("params", {}).items():
-        name = f"policy.{kind}.{key}"
-        if key not in fields_:
-            raise ScenarioError(where, name, "unknown policy parameter" + suggest(key, list(fields_)))
-        f = fields_[key]
-        kind_t = {"int": int, "float": float, "bool": bool, "str": str}.get(str(f.type))
-        if kind_t is None:  # lists (routes, stops) are checked by the policy itself
-            clean[key] = value
-            continue
-        v = coerce_value(where, name, value, kind_t)
-        if kind_t in (int, float):
-            check_range(where, name, v, f.metadata.get("min"), f.metadata.get("max"))
-        if f.metadata.get("choices") and v not in f.metadata["choices"]:
-            raise ScenarioError(where, name, f"{v!r} is not allowed; use one of "
-                                f"{list(f.metadata['choices'])}")
-        clean[key] = v
+    clean = check_mapping(where, cls, spec.get("params", {}), prefix=f"policy.{kind}.",
+                          what="policy parameter")
     policy = cls(**clean)
     policy.check(where)
     return policy.spec()

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Policy, param
+from ..schema import spec
+from .base import Policy
 
 
 @dataclass(repr=False)
@@ -21,15 +22,16 @@ class ChainPenetration(Policy):
     """More chain entry and franchise conversion toward a target chain rate."""
 
     kind = "chain_penetration"
-    target_chain_rate: float = param(0.45, "Chain rate to push toward.", 0, 1,
-                                     "seed: pilots average 32%, 2025 target >= 30%")
-    entry_boost: float = param(2.0, "Multiplier on the share of chain entrants.", 0, 100)
-    conversion_per_month: float = param(0.03, "Share of eligible independents converted each "
-                                        "month while below target.", 0, 1)
-    grant_per_conversion: float = param(20000.0, "Public grant per franchise conversion (yuan).",
-                                        0, None)
-    grant_per_chain_entry: float = param(20000.0, "Public grant per new chain outlet (yuan).",
-                                         0, None)
+    target_chain_rate: float = spec(0.45,
+                                    "Chain rate to push toward.",
+                                    lo=0, hi=1, source="seed: pilots average 32%, 2025 target >= 30%")
+    entry_boost: float = spec(2.0, "Multiplier on the share of chain entrants.", lo=0, hi=100)
+    conversion_per_month: float = spec(0.03,
+                                       "Share of eligible independents converted each month while below "
+                                       "target.",
+                                       lo=0, hi=1)
+    grant_per_conversion: float = spec(20000.0, "Public grant per franchise conversion (yuan).", lo=0)
+    grant_per_chain_entry: float = spec(20000.0, "Public grant per new chain outlet (yuan).", lo=0)
 
     def setup(self, model) -> None:
         """Nothing to place; remember the original entrant share."""

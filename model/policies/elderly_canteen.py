@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..population import ELDERLY, ELDERLY80
-from .base import Policy, param
+from ..schema import spec
+from .base import Policy
 from .placement import greedy_cover, lacking
 
 
@@ -24,15 +25,18 @@ class ElderlyCanteen(Policy):
     """Community canteens with meal discounts for the elderly."""
 
     kind = "elderly_canteen"
-    n_canteens: int = param(2, "Canteens opened.", 1, 1000, "seed: 81 canteens cover a city")
-    discount_60: float = param(0.3, "Meal discount for residents aged 60+.", 0, 1,
-                               "seed: 60+ eat at a discount (value assumption)")
-    free_age: float = param(90.0, "Age from which meals are free (0: none).", 0, 120,
-                            "seed: 90+ eat free")
-    quality: float = param(0.75, "Canteen quality (0..1).", 0, 1)
-    capacity: float = param(500.0, "Meals per day per canteen.", 1, None,
-                            "seed: ~1,000 m2 canteen (value assumption)")
-    convert_failing: bool = param(False, "Also consider sites of open shops that lose money.")
+    n_canteens: int = spec(2, "Canteens opened.", lo=1, hi=1000, source="seed: 81 canteens cover a city")
+    discount_60: float = spec(0.3,
+                              "Meal discount for residents aged 60+.",
+                              lo=0, hi=1, source="seed: 60+ eat at a discount (value assumption)")
+    free_age: float = spec(90.0,
+                           "Age from which meals are free (0: none).",
+                           lo=0, hi=120, source="seed: 90+ eat free")
+    quality: float = spec(0.75, "Canteen quality (0..1).", lo=0, hi=1)
+    capacity: float = spec(500.0,
+                           "Meals per day per canteen.",
+                           lo=1, source="seed: ~1,000 m2 canteen (value assumption)")
+    convert_failing: bool = spec(False, "Also consider sites of open shops that lose money.")
 
     def setup(self, model) -> None:
         """Choose the canteen sites now (they open at start_day)."""

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..entry import shop_terms
-from .base import Policy, param
+from ..schema import spec
+from .base import Policy
 from .placement import greedy_cover, lacking
 
 
@@ -23,12 +24,12 @@ class FillGaps(Policy):
     """Quarterly subsidized entry of the missing basic categories where coverage is lowest."""
 
     kind = "fill_gaps"
-    period_days: int = param(90, "Days between rounds.", 1, 3650, "seed: quarterly project lists")
-    per_round: int = param(3, "Shops opened per round at most.", 1, 1000)
-    grant_yuan: float = param(30000.0, "Start-up grant per shop (yuan).", 0, None)
-    relief_share: float = param(0.5, "Share of rent paid for the subsidized shops.", 0, 1)
-    relief_days: int = param(365, "Days of rent relief.", 0, 3650)
-    budget_per_year: float = param(800_000.0, "Yearly budget cap (yuan).", 0, None)
+    period_days: int = spec(90, "Days between rounds.", lo=1, hi=3650, source="seed: quarterly project lists")
+    per_round: int = spec(3, "Shops opened per round at most.", lo=1, hi=1000)
+    grant_yuan: float = spec(30000.0, "Start-up grant per shop (yuan).", lo=0)
+    relief_share: float = spec(0.5, "Share of rent paid for the subsidized shops.", lo=0, hi=1)
+    relief_days: int = spec(365, "Days of rent relief.", lo=0, hi=3650)
+    budget_per_year: float = spec(800000.0, "Yearly budget cap (yuan).", lo=0)
 
     def setup(self, model) -> None:
         """Start the books."""

@@ -14,7 +14,8 @@ import numpy as np
 
 from ..city import OLD, ROAD, STOREFRONT
 from ..metrics import coverage_matrix
-from .base import Policy, param
+from ..schema import spec
+from .base import Policy
 from .placement import greedy_cover, walkable_road_cells
 
 
@@ -23,9 +24,9 @@ class IdleSpace(Policy):
     """Idle space in old communities becomes storefronts."""
 
     kind = "idle_space"
-    n_spaces: int = param(12, "Idle spaces converted.", 1, 10000)
-    renovation_yuan: float = param(50000.0, "One-off renovation cost per space (yuan).", 0, None)
-    rent_factor: float = param(0.6, "Rent of a converted space relative to local rent.", 0, 5)
+    n_spaces: int = spec(12, "Idle spaces converted.", lo=1, hi=10000)
+    renovation_yuan: float = spec(50000.0, "One-off renovation cost per space (yuan).", lo=0)
+    rent_factor: float = spec(0.6, "Rent of a converted space relative to local rent.", lo=0, hi=5)
 
     def setup(self, model) -> None:
         """Choose the spaces where basic coverage is lowest."""

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..schema import spec
 from ..supply import SRC_ONLINE, SRC_SHOP
-from .base import Policy, param
+from .base import Policy
 
 
 @dataclass(repr=False)
@@ -22,12 +23,14 @@ class InstantRetail(Policy):
     """Online ordering with delivery from the nearest store."""
 
     kind = "instant_retail"
-    radius_m: float = param(1500.0, "Delivery radius (network metres).", 0, None,
-                            "assumption (instant retail delivers within ~3 km; capped by the grid)")
-    uptake: float = param(0.6, "Share of digital adopters who order online.", 0, 1, "assumption")
-    delivery_fee: float = param(4.0, "Delivery fee per order (yuan).", 0, None, "assumption")
-    quality_penalty: float = param(0.05, "Quality lost to delivery (0..1).", 0, 1, "assumption")
-    subsidy_per_order: float = param(0.0, "Public subsidy per online order (yuan).", 0, None)
+    radius_m: float = spec(1500.0,
+                           "Delivery radius (network metres).",
+                           lo=0,
+                           source="assumption (instant retail delivers within ~3 km; capped by the grid)")
+    uptake: float = spec(0.6, "Share of digital adopters who order online.", lo=0, hi=1)
+    delivery_fee: float = spec(4.0, "Delivery fee per order (yuan).", lo=0)
+    quality_penalty: float = spec(0.05, "Quality lost to delivery (0..1).", lo=0, hi=1)
+    subsidy_per_order: float = spec(0.0, "Public subsidy per online order (yuan).", lo=0)
 
     def setup(self, model) -> None:
         """Draw who orders online (the policy's own stream)."""

@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 from mesa.discrete_space import CellAgent
 
+from ..errors import ScenarioError
+from ..schema import spec
 from ..supply import SRC_VENDOR
-from .base import Policy, param
+from .base import Policy
 from .placement import greedy_cover, lacking, walkable_road_cells
 
 
@@ -29,11 +31,11 @@ class Bus(CellAgent):
     def __init__(self, model, route: list[tuple[int, int]]):
         super().__init__(model)
         self.route = route
-        self.cell = model.grid._cells[route[0]]
+        self.cell = model.grid[route[0]]
 
     def move_to(self, xy: tuple[int, int]) -> None:
         """Drive to the stop at ``xy``."""
-        self.cell = self.model.grid._cells[xy]
+        self.cell = self.model.grid[xy]
 
 
 @dataclass(repr=False)
@@ -41,26 +43,29 @@ class MobileVendors(Policy):
     """Vendor buses on routes and timetables (see module docstring)."""
 
     kind = "mobile_vendors"
-    n_buses: int = param(2, "Number of buses.", 1, 500, "seed: 10 sites in months, 300 planned")
-    stops_per_bus: int = param(6, "Stops on each bus's route.", 1, 100)
-    stops_per_day: int = param(2, "Stops a bus serves each day (hours split between them).", 1, 24)
-    open_hour: float = param(7.0, "Opening hour.", 0, 24, "seed: 7:00-22:00")
-    close_hour: float = param(22.0, "Closing hour.", 0, 24, "seed: 7:00-22:00")
-    price_index: float = param(0.9, "Price relative to market.", 0.01, 5, "seed: ~10% below market")
-    quality: float = param(0.65, "Quality of produce (0..1).", 0, 1)
-    capacity_per_day: float = param(400.0, "Customers one bus serves per day.", 1, None)
-    operating_cost_day: float = param(1500.0, "Operating cost per bus per day (yuan): crew of "
-                                      "three, fuel, depreciation of a retired bus.", 0, None)
-    conversion_cost_per_bus: float = param(100000.0, "One-off cost of converting a retired bus "
-                                           "into a produce shop (yuan), paid at the start.",
-                                           0, None, "seed: retired buses converted; value assumption")
-    goods: str = param("fresh_food", "Categories sold, comma separated (deliverable ones).")
-    routes_file: str = param("", "TOML file with given routes; empty: plan routes.")
+    n_buses: int = spec(2, "Number of buses.", lo=1, hi=500, source="seed: 10 sites in months, 300 planned")
+    stops_per_bus: int = spec(6, "Stops on each bus's route.", lo=1, hi=100)
+    stops_per_day: int = spec(2, "Stops a bus serves each day (hours split between them).", lo=1, hi=24)
+    open_hour: float = spec(7.0, "Opening hour.", lo=0, hi=24, source="seed: 7:00-22:00")
+    close_hour: float = spec(22.0, "Closing hour.", lo=0, hi=24, source="seed: 7:00-22:00")
+    price_index: float = spec(0.9,
+                              "Price relative to market.",
+                              lo=0.01, hi=5, source="seed: ~10% below market")
+    quality: float = spec(0.65, "Quality of produce (0..1).", lo=0, hi=1)
+    capacity_per_day: float = spec(400.0, "Customers one bus serves per day.", lo=1)
+    operating_cost_day: float = spec(1500.0,
+                                     "Operating cost per bus per day (yuan): crew of three, fuel, "
+                                     "depreciation of a retired bus.",
+                                     lo=0)
+    conversion_cost_per_bus: float = spec(100000.0,
+                                          "One-off cost of converting a retired bus into a produce shop "
+                                          "(yuan), paid at the start.",
+                                          lo=0, source="seed: retired buses converted; value assumption")
+    goods: str = spec("fresh_food", "Categories sold, comma separated (deliverable ones).")
+    routes_file: str = spec("", "TOML file with given routes; empty: plan routes.")
 
     def check(self, where: str) -> None:
         """Opening hours must be ordered; goods must be known categories."""
-        from ..scenario import ScenarioError
-
         super().check(where)
         if self.close_hour <= self.open_hour:
             raise ScenarioError(where, "policy.mobile_vendors.close_hour",
@@ -72,7 +77,6 @@ class MobileVendors(Policy):
     def setup(self, model) -> None:
         """Plan or read routes, add the stops as sites and their offers (closed until start)."""
         super().setup(model)
-        from ..scenario import ScenarioError
 
         goods = [g.strip() for g in self.goods.split(",") if g.strip()]
         for g in goods:
@@ -102,7 +106,6 @@ class MobileVendors(Policy):
         self._converted_on = -1
 
     def _read_routes(self, model) -> list[list[tuple[int, int]]]:
-        from ..scenario import ScenarioError
 
         data = tomllib.loads(Path(self.routes_file).read_text())
         routes = []

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..city import NEW
+from ..errors import ScenarioError
 from ..metrics import coverage_matrix
-from .base import Policy, param
+from ..schema import spec
+from .base import Policy
 from .placement import greedy_cover
 
 
@@ -23,17 +25,17 @@ class NeighborhoodCenter(Policy):
     """One-stop multi-category centre in a new community."""
 
     kind = "neighborhood_center"
-    categories: str = param("convenience,fresh_food,breakfast,repair,pharmacy,parcel,laundry",
-                            "Categories the centre serves, comma separated.")
-    quality: float = param(0.75, "Quality of the centre's services (0..1).", 0, 1)
-    rent_share: float = param(0.5, "Share of the centre's rent paid by the public.", 0, 1)
-    staff_share: float = param(0.6, "Staff cost per category relative to a stand-alone shop.",
-                               0, 5, "assumption (shared staff)")
+    categories: str = spec("convenience,fresh_food,breakfast,repair,pharmacy,parcel,laundry",
+                           "Categories the centre serves, comma separated.")
+    quality: float = spec(0.75, "Quality of the centre's services (0..1).", lo=0, hi=1)
+    rent_share: float = spec(0.5, "Share of the centre's rent paid by the public.", lo=0, hi=1)
+    staff_share: float = spec(0.6,
+                              "Staff cost per category relative to a stand-alone shop.",
+                              lo=0, hi=5, source="assumption (shared staff)")
 
     def setup(self, model) -> None:
         """Pick the site."""
         super().setup(model)
-        from ..scenario import ScenarioError
 
         self.cat_idx = []
         for c in self.categories.split(","):

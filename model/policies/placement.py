@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..city import ROAD
 from ..metrics import coverage_matrix
 
 
@@ -67,8 +68,6 @@ def greedy_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int
 
 def walkable_road_cells(model, community_kind: int | None = None, step: int = 2) -> np.ndarray:
     """Road cells on a lattice (every ``step`` cells) as candidate stops, optionally in one kind."""
-    from ..city import ROAD
-
     city = model.city
     mask = city.cell_type == ROAD
     if community_kind is not None:

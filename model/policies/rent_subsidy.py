@@ -14,7 +14,8 @@ import numpy as np
 
 from ..city import NEW, OLD
 from ..metrics import coverage_matrix
-from .base import Policy, param
+from ..schema import spec
+from .base import Policy
 
 
 @dataclass(repr=False)
@@ -22,12 +23,14 @@ class RentSubsidy(Policy):
     """A share of rent paid for eligible shops (see module docstring)."""
 
     kind = "rent_subsidy"
-    share: float = param(0.3, "Share of rent paid.", 0, 1)
-    tier: str = param("basic", "Eligible category tier.", choices=("basic", "quality", "all"))
-    community: str = param("all", "Eligible community type.", choices=("old", "new", "all"))
-    gap_coverage: float = param(0.0, "Only shops whose community's coverage of their category "
-                                "is below this (0: no gap rule).", 0, 1)
-    budget_per_year: float = param(1_500_000.0, "Yearly budget cap (yuan).", 0, None)
+    share: float = spec(0.3, "Share of rent paid.", lo=0, hi=1)
+    tier: str = spec("basic", "Eligible category tier.", choices=("basic", "quality", "all"))
+    community: str = spec("all", "Eligible community type.", choices=("old", "new", "all"))
+    gap_coverage: float = spec(0.0,
+                               "Only shops whose community's coverage of their category is below this (0: no"
+                               " gap rule).",
+                               lo=0, hi=1)
+    budget_per_year: float = spec(1500000.0, "Yearly budget cap (yuan).", lo=0)
 
     def setup(self, model) -> None:
         """Start the budget year."""

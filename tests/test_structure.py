@@ -1,0 +1,123 @@
+"""The house's structure: no import cycles, errors in a leaf module, one way to declare a field."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("model", "experiments", "validation", "viz")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Project modules imported anywhere in a file (module level or inside functions)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            targets = [mod] + [f"{mod}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        else:
+            continue
+        out.update(t for t in targets if t.split(".")[0] in PACKAGES)
+    return out
+
+
+def _graph() -> dict[str, set[str]]:
+    files = [p for pkg in PACKAGES if (ROOT / pkg).is_dir() for p in (ROOT / pkg).rglob("*.py")]
+    modules = {_module_name(p): p for p in files}
+    graph: dict[str, set[str]] = {}
+    for mod, path in modules.items():
+        deps = set()
+        for target in _imports(path):
+            while target and target not in modules:
+                target = target.rpartition(".")[0]
+            if target and target != mod:
+                deps.add(target)
+        graph[mod] = deps
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _strip_packages(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Drop edges into a package's ``__init__`` from its own modules (re-exports, not cycles)."""
+    return {m: {d for d in deps if not m.startswith(d + ".")} for m, deps in graph.items()}
+
+
+def test_no_import_cycles_anywhere_in_the_project():
+    assert _cycles(_strip_packages(_graph())) == []
+
+
+def test_errors_module_is_a_leaf():
+    assert _graph()["model.errors"] == set()
+
+
+def test_the_model_does_not_import_experiments_or_viz():
+    graph = _graph()
+    for mod, deps in graph.items():
+        if mod.startswith("model"):
+            assert not {d for d in deps if d.split(".")[0] in ("experiments", "viz", "validation")}, mod
+
+
+def test_every_declared_field_has_doc_source_and_range_keys():
+    from model.categories import Category
+    from model.params import Params
+    from model.policies import POLICY_KINDS
+
+    for cls in (Params, Category, *POLICY_KINDS.values()):
+        for f in dataclasses.fields(cls):
+            if not f.init:
+                continue
+            assert str(f.metadata.get("doc", "")).strip(), f"{cls.__name__}.{f.name} has no doc"
+            assert str(f.metadata.get("source", "")).strip(), f"{cls.__name__}.{f.name} has no source"
+            assert {"min", "max", "choices"} <= set(f.metadata), f"{cls.__name__}.{f.name}"
