@@ -210,10 +210,18 @@ class CommerceModel(Model):
         """Mean satisfaction of residents per cell (NaN where nobody lives)."""
         return self._per_cell(self.satisfaction[self.present_idx])
 
-    def coverage_grid(self) -> np.ndarray:
-        """Share of residents per cell whose own 15-minute walk reaches every basic category."""
-        cov = coverage_matrix(self)[:, self.categories.basic].all(axis=1)
-        return self._per_cell(cov.astype(float))
+    def coverage_grid(self, category: str | None = None) -> np.ndarray:
+        """Share of residents per cell whose own walk reaches a category (NaN: nobody lives).
+
+        Args:
+            category: a category name; ``None`` asks for every basic category at once.
+        """
+        cov = coverage_matrix(self)
+        if category is None:
+            reached = cov[:, self.categories.basic].all(axis=1)
+        else:
+            reached = cov[:, self.categories.index[category]]
+        return self._per_cell(reached.astype(float))
 
     def _per_cell(self, values: np.ndarray) -> np.ndarray:
         homes = self.population.home[self.present_idx]

@@ -58,7 +58,7 @@ def _footprint(m: CommerceModel, pol) -> float:
     if kind == "fill_gaps":
         return float(len(pol.opened))
     if kind == "idle_space":
-        return float(len(pol.sites))
+        return float(len(pol.sites_created))
     if kind == "neighborhood_center":
         return float(pol.shop_id >= 0 and m.supply.shops.open[pol.shop_id])
     raise AssertionError(kind)
@@ -335,3 +335,40 @@ def test_cli_run_writes_parquet_config_and_seed(tmp_path):
     assert config["seed"] == 4 and config["code_version"]
     assert config["scenario"]["policies"][0]["params"]["share"] == 0.4
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no partial folder left
+
+
+@pytest.mark.parametrize("scenario", ["combined", "chain_penetration", "idle_space",
+                                      "neighborhood_center"])
+def test_every_policy_says_what_it_did_and_where(scenario):
+    """progress() is a line for people; sites() and supported_shops() point at real things."""
+    m = CommerceModel(scenario=scenario, rng=3, communities_x=3, communities_y=3)
+    m.run_for(95)
+    for pol in m.policies:
+        line = pol.progress(m)
+        assert isinstance(line, str) and line, pol.kind
+        sites = pol.sites(m)
+        assert sites.dtype.kind == "i" and np.all((sites >= 0) & (sites < len(m.supply.site_xy)))
+        shops = pol.supported_shops(m)
+        assert np.all(m.supply.shops.open[shops]), pol.kind
+    by_kind = {pol.kind: pol for pol in m.policies}
+    if "idle_space" in by_kind:
+        pol = by_kind["idle_space"]
+        assert len(pol.sites(m)) == pol.n_spaces
+        assert np.all(m.supply.site_storefront[pol.sites(m)])
+    if "neighborhood_center" in by_kind:
+        pol = by_kind["neighborhood_center"]
+        assert list(pol.supported_shops(m)) == [pol.shop_id]
+    if "elderly_canteen" in by_kind:
+        pol = by_kind["elderly_canteen"]
+        assert set(pol.supported_shops(m)) == set(pol.shop_ids)
+        assert "canteens open" in pol.progress(m)
+
+
+def test_coverage_grid_of_one_category_is_at_least_the_all_basic_grid():
+    m = CommerceModel(scenario="mobile_vendors", rng=3, communities_x=3, communities_y=3)
+    m.run_for(3)
+    fresh, basic = m.coverage_grid("fresh_food"), m.coverage_grid()
+    lived = ~np.isnan(basic)
+    assert np.array_equal(lived, ~np.isnan(fresh))
+    assert np.all(fresh[lived] >= basic[lived])
+    assert np.nanmax(fresh - basic) > 0

@@ -11,6 +11,9 @@ A policy is a small dataclass. The model calls, each day, in the order of
 * ``spend_today(model)`` after the shops' accounts: the yuan of public money the policy spent
   today, which the model books to its ledger under the policy's label.
 
+For people, a policy also says what it has done (``progress``), which sites it created or
+changed (``sites``) and which shops it supports (``supported_shops``).
+
 A policy prints as the call that makes it and saves as ``{kind, params}``.
 """
 
@@ -19,6 +22,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+import numpy as np
 
 from ..errors import ScenarioError, suggest
 from ..schema import check_mapping, spec
@@ -94,6 +99,19 @@ class Policy:
     def spend_today(self, model) -> float:
         """Public money spent today, in yuan."""
         return 0.0
+
+    # --- what it did (for people: the viewer and reports) ----------------------------------
+    def progress(self, model) -> str:
+        """What the policy has done so far, in one short line ("2 canteens open, ...")."""
+        return ""
+
+    def sites(self, model) -> np.ndarray:
+        """Site ids (``model.supply.site_xy``) the policy created or changed."""
+        return np.zeros(0, dtype=np.int64)
+
+    def supported_shops(self, model) -> np.ndarray:
+        """Shop ids the policy opened, converts, subsidizes or underwrites now."""
+        return np.zeros(0, dtype=np.int64)
 
 
 def validate_policy_spec(where: str, spec: dict[str, Any]) -> dict[str, Any]:

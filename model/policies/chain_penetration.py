@@ -92,3 +92,17 @@ class ChainPenetration(Policy):
         opened = model.today.opened
         new_chains = int(model.supply.shops.chain[opened].sum()) if len(opened) else 0
         return self._spent + new_chains * self.grant_per_chain_entry
+
+    def progress(self, model) -> str:
+        """Franchise conversions so far and the chain rate now."""
+        return (f"{len(self.conversions)} independents converted to franchises; chain rate "
+                f"{self._chain_rate(model):.0%} (target {self.target_chain_rate:.0%})")
+
+    def sites(self, model) -> np.ndarray:
+        """Sites of the converted shops."""
+        return model.supply.shops.site[self.supported_shops(model)].astype(np.int64)
+
+    def supported_shops(self, model) -> np.ndarray:
+        """Converted shops still open."""
+        ids = np.array([s for _, s in self.conversions], dtype=np.int64)
+        return ids[model.supply.shops.open[ids]] if len(ids) else ids

@@ -41,7 +41,7 @@ class ElderlyCanteen(Policy):
     def setup(self, model) -> None:
         """Choose the canteen sites now (they open at start_day)."""
         super().setup(model)
-        self.sites = self._choose_sites(model)
+        self.sites_chosen = self._choose_sites(model)
         self.shop_ids = np.zeros(0, dtype=np.int64)
         self.offer_ids = np.zeros(0, dtype=np.int64)
         self._meal_subsidy = 0.0
@@ -66,14 +66,14 @@ class ElderlyCanteen(Policy):
     def activate(self, model) -> None:
         """Open the canteens (taking over a site whose shop failed, if so chosen)."""
         sup, cats = model.supply, model.categories
-        occupant = sup.site_occupant[self.sites]
+        occupant = sup.site_occupant[self.sites_chosen]
         sup.close_shops(occupant[occupant >= 0], model.day)
         k = cats.index["canteen"]
-        n = len(self.sites)
-        rent = cats.floor_m2[k] * sup.site_rent[self.sites]
+        n = len(self.sites_chosen)
+        rent = cats.floor_m2[k] * sup.site_rent[self.sites_chosen]
         me = model.policies.index(self)
         self.shop_ids = sup.open_shops(
-            model.day, self.sites, np.full(n, k, dtype=np.int16), np.zeros(n, dtype=bool),
+            model.day, self.sites_chosen, np.full(n, k, dtype=np.int16), np.zeros(n, dtype=bool),
             price=np.ones(n), quality=np.full(n, self.quality), cash=np.zeros(n), rent_day=rent,
             staff_day=np.full(n, cats.staff[k]), capacity=np.full(n, self.capacity),
             entrant=False, owner=me, underwritten=True)
@@ -107,3 +107,17 @@ class ElderlyCanteen(Policy):
         deficit = float(np.minimum(shops.cash[self.shop_ids], 0.0).sum())
         shops.cash[self.shop_ids] = np.maximum(shops.cash[self.shop_ids], 0.0)
         return self._meal_subsidy + rent - deficit
+
+    def progress(self, model) -> str:
+        """Canteens open and meals served today."""
+        n_open = int(model.supply.shops.open[self.shop_ids].sum()) if len(self.shop_ids) else 0
+        return f"{n_open} canteens open; {getattr(self, 'meals_today', 0):,} meals today"
+
+    def sites(self, model) -> np.ndarray:
+        """The canteens' sites."""
+        return np.asarray(self.sites_chosen, dtype=np.int64)
+
+    def supported_shops(self, model) -> np.ndarray:
+        """The canteens (open ones)."""
+        ids = np.asarray(self.shop_ids, dtype=np.int64)
+        return ids[model.supply.shops.open[ids]] if len(ids) else ids

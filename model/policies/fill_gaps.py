@@ -92,3 +92,19 @@ class FillGaps(Policy):
         mine = np.array([s for _, s in self.opened], dtype=np.int64)
         if len(mine):
             model.supply.shops.rent_relief[mine] = 0.0
+
+    def progress(self, model) -> str:
+        """Shops opened to fill gaps, and how many are still open."""
+        mine = np.array([s for _, s in self.opened], dtype=np.int64)
+        still = int(model.supply.shops.open[mine].sum()) if len(mine) else 0
+        return f"{len(mine)} shops opened where basic formats were missing; {still} still open"
+
+    def sites(self, model) -> np.ndarray:
+        """Sites of the shops it opened."""
+        mine = np.array([s for _, s in self.opened], dtype=np.int64)
+        return model.supply.shops.site[mine].astype(np.int64) if len(mine) else mine
+
+    def supported_shops(self, model) -> np.ndarray:
+        """Its shops still open."""
+        mine = np.array([s for _, s in self.opened], dtype=np.int64)
+        return mine[model.supply.shops.open[mine]] if len(mine) else mine

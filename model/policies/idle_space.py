@@ -45,13 +45,13 @@ class IdleSpace(Policy):
                     if i not in picked]
             picked += more[: self.n_spaces - len(picked)]
         self.cells = cand[np.array(picked, dtype=np.int64)]
-        self.sites = np.zeros(0, dtype=np.int64)
+        self.sites_created = np.zeros(0, dtype=np.int64)
         self._renovated_on = -1
 
     def activate(self, model) -> None:
         """Convert the spaces: new storefront sites, at a discounted rent."""
         rent = model.params.rent_old_yuan_m2_day * self.rent_factor
-        self.sites = model.supply.add_sites(self.cells, rent, storefront=True)
+        self.sites_created = model.supply.add_sites(self.cells, rent, storefront=True)
         model.city.cell_type[self.cells[:, 0], self.cells[:, 1]] = STOREFRONT
         self._renovated_on = model.day
 
@@ -63,3 +63,19 @@ class IdleSpace(Policy):
         if self.is_active(model.day) and model.day == self._renovated_on:
             return len(self.cells) * self.renovation_yuan
         return 0.0
+
+    def progress(self, model) -> str:
+        """Spaces converted and how many are let."""
+        if len(self.sites_created) == 0:
+            return f"{len(self.cells)} idle spaces chosen, converted at day {self.start_day}"
+        let = int((model.supply.site_occupant[self.sites_created] >= 0).sum())
+        return f"{len(self.sites_created)} idle spaces converted to storefronts; {let} let"
+
+    def sites(self, model) -> np.ndarray:
+        """The converted storefronts."""
+        return np.asarray(self.sites_created, dtype=np.int64)
+
+    def supported_shops(self, model) -> np.ndarray:
+        """Shops open in the converted spaces (they pay the discounted rent)."""
+        occ = model.supply.site_occupant[self.sites_created] if len(self.sites_created) else []
+        return np.asarray([o for o in occ if o >= 0], dtype=np.int64)

@@ -108,3 +108,15 @@ class InstantRetail(Policy):
         if not self.is_active(model.day):
             return 0.0
         return self.orders_today * self.subsidy_per_order
+
+    def progress(self, model) -> str:
+        """Stores delivering and orders today."""
+        offers = model.supply.offers
+        n_stores = len({int(offers.shop[o]) for o, t in self.twin_of.items() if offers.open[t]})
+        return f"{n_stores} stores deliver; {self.orders_today:,} online orders today"
+
+    def supported_shops(self, model) -> np.ndarray:
+        """Stores that deliver now."""
+        offers = model.supply.offers
+        return np.unique(np.array([offers.shop[o] for o, t in self.twin_of.items()
+                                   if offers.open[t]], dtype=np.int64))

@@ -188,3 +188,14 @@ class MobileVendors(Policy):
         conversion = len(self.buses) * self.conversion_cost_per_bus \
             if model.day == self._converted_on else 0.0
         return deficit + conversion
+
+    def progress(self, model) -> str:
+        """Buses on the road and customers today."""
+        visits = 0
+        if len(model.today.chosen):
+            visits = int(np.isin(model.today.chosen, self.offer_ids).sum())
+        return f"{len(self.buses)} buses serving {len(self.stop_sites)} stops; {visits:,} customers today"
+
+    def sites(self, model) -> np.ndarray:
+        """The bus stops."""
+        return np.asarray(self.stop_sites, dtype=np.int64)

@@ -97,3 +97,18 @@ class NeighborhoodCenter(Policy):
         deficit = min(0.0, float(shops.cash[self.shop_id]))
         shops.cash[self.shop_id] = max(0.0, float(shops.cash[self.shop_id]))
         return rent - deficit
+
+    def progress(self, model) -> str:
+        """Whether the centre is open and how many formats it serves."""
+        if self.shop_id < 0:
+            return "no centre open yet" if self.site >= 0 else "no vacant storefront for a centre"
+        return f"1 centre open with {len(self.cat_idx)} formats under one roof"
+
+    def sites(self, model) -> np.ndarray:
+        """The centre's site."""
+        return np.array([self.site] if self.site >= 0 else [], dtype=np.int64)
+
+    def supported_shops(self, model) -> np.ndarray:
+        """The centre, while open."""
+        ok = self.shop_id >= 0 and model.supply.shops.open[self.shop_id]
+        return np.array([self.shop_id] if ok else [], dtype=np.int64)

@@ -95,3 +95,19 @@ class RentSubsidy(Policy):
         spent = float((shops.rent_day * shops.rent_relief)[was_open].sum())
         self._year_spent += spent
         return spent
+
+    def progress(self, model) -> str:
+        """Shops with rent relief today."""
+        n = len(self.supported_shops(model))
+        return f"{n} shops get {self.share:.0%} of their rent paid (this year {self._year_spent:,.0f} yuan)"
+
+    def sites(self, model) -> np.ndarray:
+        """Sites of the subsidized shops."""
+        return model.supply.shops.site[self.supported_shops(model)].astype(np.int64)
+
+    def supported_shops(self, model) -> np.ndarray:
+        """Open shops with rent relief from this policy."""
+        shops = model.supply.shops
+        if len(self._eligible) != len(shops):
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self._eligible & shops.open & (shops.rent_relief > 0))
