@@ -1,8 +1,12 @@
 """lifecircle: an agent-based model of 15-minute convenient living circles on Mesa."""
 
 from .errors import LifecircleError, ScenarioError
+from .metrics import HEADLINE_METRICS, metric_names
 from .model import CommerceModel, simulate
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, category_names, load_scenario
 
-__all__ = ["CommerceModel", "LifecircleError", "Scenario", "ScenarioError", "load_scenario",
-           "simulate"]
+METRIC_NAMES: tuple[str, ...] = tuple(metric_names(category_names()))
+"""Every daily metric the model reports (the category table is the same in every scenario)."""
+
+__all__ = ["HEADLINE_METRICS", "METRIC_NAMES", "CommerceModel", "LifecircleError", "Scenario",
+           "ScenarioError", "load_scenario", "metric_names", "simulate"]

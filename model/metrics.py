@@ -12,6 +12,33 @@ import numpy as np
 from .city import NEW, OLD
 from .population import ELDERLY, ELDERLY80
 
+SUBGROUPS = ("old", "new", "elderly", "nonelderly")
+"""Subgroups of residents metrics are broken down by: old / new communities, 60+ / under 60."""
+
+
+def metric_names(categories: list[str] | tuple[str, ...]) -> list[str]:
+    """Names of the daily metrics, in order, for a category table with these category names."""
+    names = ["satisfaction_mean", "share_satisfied"]
+    names += [f"share_satisfied_{g}" for g in SUBGROUPS]
+    names += [f"coverage_{c}" for c in categories] + ["coverage_basic_all"]
+    names += [f"coverage_basic_all_{g}" for g in SUBGROUPS]
+    names += ["unmet_rate", "mean_walk_min", "outlets_open", "chain_rate", "independents_open",
+              "outlets_opened", "outlets_closed", "residents", "residents_per_outlet",
+              "public_spend", "gini_satisfaction", "gini_access", "entrant_closed_2y",
+              "occupancy_new"]
+    return names
+
+
+HEADLINE_METRICS = ("share_satisfied", "share_satisfied_old", "share_satisfied_new",
+                    "share_satisfied_elderly", "coverage_basic_all", "coverage_basic_all_old",
+                    "coverage_basic_all_new", "coverage_fresh_food", "unmet_rate",
+                    "mean_walk_min", "chain_rate", "outlets_open", "residents_per_outlet",
+                    "public_spend")
+"""The metrics a person reads first: printed by ``lifecircle run``, led with in reports."""
+
+STOCK_METRICS = ("public_spend", "outlets_open", "chain_rate", "residents")
+"""Metrics that are stocks (levels at a date): summaries also keep their final value."""
+
 
 def gini(x: np.ndarray) -> float:
     """Gini coefficient of non-negative values (0 = equal)."""
@@ -71,7 +98,7 @@ def compute_metrics(model) -> dict[str, float]:
     kind = pop.kind[idx]
     elderly = np.isin(pop.group[idx], (ELDERLY, ELDERLY80))
     everyone = np.ones(len(idx), dtype=bool)
-    groups = {"old": kind == OLD, "new": kind == NEW, "elderly": elderly, "nonelderly": ~elderly}
+    groups = dict(zip(SUBGROUPS, (kind == OLD, kind == NEW, elderly, ~elderly), strict=True))
     m: dict[str, float] = {
         "satisfaction_mean": float(sat.mean()) if len(sat) else float("nan"),
         "share_satisfied": _share(satisfied, everyone),

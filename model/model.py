@@ -37,7 +37,7 @@ from .choice import needs_from_draws, run_choice
 from .city import OLD, City
 from .economy import settle_day
 from .entry import monthly_entry, open_initial_shops
-from .metrics import compute_metrics, coverage_matrix
+from .metrics import compute_metrics, coverage_matrix, metric_names
 from .policies import make_policy
 from .population import Population
 from .reach import CandidateIndex
@@ -144,16 +144,8 @@ class CommerceModel(Model):
 
     # --- public API ----------------------------------------------------------------------
     def metric_names(self) -> list[str]:
-        """Names of the daily metrics, in order."""
-        names = ["satisfaction_mean", "share_satisfied"]
-        names += [f"share_satisfied_{g}" for g in ("old", "new", "elderly", "nonelderly")]
-        names += [f"coverage_{c}" for c in self.categories.names] + ["coverage_basic_all"]
-        names += [f"coverage_basic_all_{g}" for g in ("old", "new", "elderly", "nonelderly")]
-        names += ["unmet_rate", "mean_walk_min", "outlets_open", "chain_rate", "independents_open",
-                  "outlets_opened",
-                  "outlets_closed", "residents", "residents_per_outlet", "public_spend",
-                  "gini_satisfaction", "gini_access", "entrant_closed_2y", "occupancy_new"]
-        return names
+        """Names of the daily metrics, in order (``model.metrics.metric_names``)."""
+        return metric_names(self.categories.names)
 
     def metrics(self) -> dict[str, float]:
         """Today's metrics as a dict of floats (computed from state)."""

@@ -42,6 +42,11 @@ _META_KEYS = ("name", "description", "extends", "categories", "policy")
 MAX_EXTENDS_DEPTH = 32  # files in one chain of ``extends``
 
 
+def category_names() -> list[str]:
+    """Names of the categories of ``categories.toml``, in order (scenarios cannot add any)."""
+    return list(_read_toml(SCENARIO_DIR / CATEGORY_FILE))
+
+
 def scenario_names() -> list[str]:
     """Names of the scenario files in ``SCENARIO_DIR`` (sorted)."""
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml") if p.stem != "categories")
