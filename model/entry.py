@@ -134,6 +134,32 @@ def _row_sums(ptr, offer, walk_m, v_offer, usable, inv_speed, std_min, beta_walk
     return out
 
 
+def expected_visits(model, site: int, price: float, demand: np.ndarray, attraction: np.ndarray,
+                    quality: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Daily visits per category a new outlet at ``site`` would expect to win (uncapped).
+
+    For every home cell within walking reach of the site: the home's expected spending units
+    per category (``demand``, from ``expected_demand``) times the logit share an outlet of this
+    ``price`` and ``quality`` (default: the mean quality) would win against the ``attraction``
+    already there (``attraction_sums``), for a representative resident (worker speed, middle
+    income, each category's standard walk).
+
+    Returns:
+        ``(homes, e, visits)``: the home cells in reach, the outlet's exp(utility) per (home,
+        category), and the expected visits per category.
+    """
+    p, sup, cats = model.params, model.supply, model.categories
+    q = p.independent_quality if quality is None else quality
+    a, b = sup.site_ptr[site], sup.site_ptr[site + 1]
+    homes, dist = sup.pair_home[a:b], sup.pair_dist[a:b]
+    t = dist / (p.speed_worker_mps * 60.0)
+    late = np.maximum(0.0, t[:, None] - cats.standard_min[None, :])
+    e = np.exp(p.beta_quality * q - p.beta_price_mid * (price - 1.0)
+               - p.beta_walk_per_min * t[:, None] - p.beta_late_per_min * late)
+    share = e / (attraction[homes] + e)
+    return homes, e, (demand[homes] * share).sum(axis=0)
+
+
 def entry_support(model, site: int, chain: bool) -> tuple[np.ndarray, np.ndarray]:
     """Rent share (capped at 1) and one-off grants per category that policies would give."""
     K = model.categories.k
@@ -174,16 +200,10 @@ def monthly_entry(model, rng: np.random.Generator) -> np.ndarray:
         error = p.entry_optimism * np.exp(rng.normal(-0.5 * sigma * sigma, sigma, (len(cand), cats.k)))
         best = None
         for ci, site in enumerate(cand):
-            a, b = sup.site_ptr[site], sup.site_ptr[site + 1]
-            homes, dist = sup.pair_home[a:b], sup.pair_dist[a:b]
+            homes, e, visits = expected_visits(model, int(site), price, demand, attraction)
             if len(homes) == 0:
                 continue
-            t = dist / (p.speed_worker_mps * 60.0)
-            late = np.maximum(0.0, t[:, None] - cats.standard_min[None, :])
-            e = np.exp(p.beta_quality * p.independent_quality - p.beta_price_mid * (price - 1.0)
-                       - p.beta_walk_per_min * t[:, None] - p.beta_late_per_min * late)
-            share = e / (attraction[homes] + e)
-            visits = np.minimum((demand[homes] * share).sum(axis=0), cap_visits)
+            visits = np.minimum(visits, cap_visits)
             sales = visits * cats.spend * price * error[ci]
             rent = cats.floor_m2 * sup.site_rent[site] * (p.chain_rent_premium if chain else 1.0)
             fixed = rent + cats.staff

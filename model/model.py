@@ -46,7 +46,7 @@ from .population import Population
 from .reach import CandidateIndex
 from .satisfaction import update_satisfaction
 from .scenario import Scenario, load_scenario
-from .supply import Supply
+from .supply import ACCESS_ONLINE, Supply
 
 STREAMS = ("city", "population", "shops", "needs", "choices", "entry")
 ENTRY_PERIOD_DAYS = 30
@@ -115,6 +115,8 @@ class CommerceModel(Model):
         city: the City (``city.cell_size_m``, ``city.walkable``); grid: the Mesa grid.
         population: resident arrays; supply: sites, shops and offers.
         satisfaction: per-resident satisfaction (0..1; NaN before the first outcome).
+        access: per resident, ``supply.ACCESS_*`` bits (orders online, eligible for care at
+            home, uses the platform) that policies set; ``orders_online`` reads one of them.
         policies: the policies in canonical order; policy_labels: their ledger labels.
         ledger: public yuan spent to date, per policy label.
         today: the DayRecord of the last day; day: days simulated.
@@ -143,8 +145,9 @@ class CommerceModel(Model):
         self.population = Population(p, self.city, self.streams["population"])
         self.satisfaction = np.full(self.population.n, np.nan)
         self.outcomes_seen = np.zeros(self.population.n, dtype=np.int64)
-        # who orders online today (instant retail sets it; nobody without that policy)
-        self.orders_online = np.zeros(self.population.n, dtype=bool)
+        # what each resident may use (ACCESS_* bits: orders online, eligible for care at
+        # home, uses the platform); policies set them, nobody has any without a policy
+        self.access = np.zeros(self.population.n, dtype=np.uint8)
         rent = np.where(self.city.community_kind[self.city.storefront_community] == OLD,
                         p.rent_old_yuan_m2_day, p.rent_new_yuan_m2_day)
         self.supply = Supply(self.city, rent, p.walk_cutoff_m)
@@ -170,6 +173,17 @@ class CommerceModel(Model):
             model_reporters={name: _reporter(name) for name in self.metric_names()})
 
     # --- public API ----------------------------------------------------------------------
+    @property
+    def orders_online(self) -> np.ndarray:
+        """Bool per resident: orders online today (the ``ACCESS_ONLINE`` bit of ``access``)."""
+        return (self.access & ACCESS_ONLINE) != 0
+
+    @orders_online.setter
+    def orders_online(self, value: np.ndarray) -> None:
+        on = np.asarray(value, dtype=bool)
+        self.access = (self.access & np.uint8(0xFF ^ ACCESS_ONLINE)) | \
+            np.where(on, ACCESS_ONLINE, 0).astype(np.uint8)
+
     def metric_names(self) -> list[str]:
         """Names of the daily metrics, in order (``model.metrics.metric_names``)."""
         return metric_names(self.categories.names, self.policy_kinds)

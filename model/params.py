@@ -61,6 +61,10 @@ class Params:
         lo=0, hi=1, source="assumption")
     share_80plus_of_elderly: float = spec(0.14, "Share of the 60+ who are 80+.",
         lo=0, hi=1, source="source: 7th census 2020 (35.8 M of 264 M)")
+    share_alone_of_elderly: float = spec(0.14, "Share of residents aged 60+ who live alone.",
+        lo=0, hi=1, source="source: 7th population census 2020 as reported (~37 M of the 264 M "
+        "aged 60+ live in one-person households, ~14%); the same share in old and new "
+        "communities and at every age: assumption")
     share_family_old: float = spec(0.15, "Share in families with a young child, old communities.",
         lo=0, hi=1, source="assumption")
     share_family_new: float = spec(0.3, "Share in families with a young child, new communities.",

@@ -14,8 +14,9 @@ loops over its candidates in plain Python with ``math.exp``:
 with p_j the price index the resident pays (free from ``free_age``, else the 60+ discount;
 then plus the offer's delivery ``fee``), t_j = walk_j / (speed x 60) minutes, S_k the
 category's standard walk and c_j = recent demand / capacity of the offer. Offers not available
-today are skipped, and online offers for residents who do not order online today. The outside
-option has utility ``outside_utility[k]``; weights are exp(v - M) with the shift M of
+today are skipped, and so are offers whose ``audience`` needs an access bit the resident
+lacks (online offers for residents who do not order online today, care at home for those not
+eligible). The outside option has utility ``outside_utility[k]``; weights are exp(v - M) with the shift M of
 ``choice.coefficients``.
 
 A draw with uniform ``u`` walks the cumulative weights exactly as the kernel does: the
@@ -44,9 +45,9 @@ class _OfferState:
 
     def __init__(self, model: Any, c: Coefficients):
         offers = model.supply.offers
-        self.orders_online: np.ndarray = model.orders_online
+        self.access: list[int] = model.access.tolist()
         self.today: list[bool] = offers.today.tolist()
-        self.online: list[bool] = offers.online.tolist()
+        self.audience: list[int] = offers.audience.tolist()
         self.price: list[float] = offers.price.tolist()
         self.fee: list[float] = offers.fee.tolist()
         self.quality: list[float] = offers.quality.tolist()
@@ -107,10 +108,11 @@ class ReferenceResident:
         bp = float(c.beta_price[self.income])
         inv_speed = 1.0 / (self.speed * 60.0)
         std = float(c.std_min[k])
-        orders_online = bool(state.orders_online[self.index])
+        access = state.access[self.index]
         offers, weights, walks = [], [], []
         for o, walk in self.reachable(k):
-            if not state.today[o] or (state.online[o] and not orders_online):
+            needs = state.audience[o]
+            if not state.today[o] or (needs & access) != needs:
                 continue
             if full is not None and o in full:
                 continue

@@ -78,10 +78,18 @@ def test_no_shops_rent_is_paid_twice():
     assert np.all(sub.rent_shares(m)[can.shop_ids] == 0)
 
 
-def test_any_order_of_the_same_policies_gives_identical_days_and_ledger(tmp_path):
-    sc = load_scenario("combined")
-    forward = "\n".join(_policy_table(p) for p in sc.policies)
-    backward = "\n".join(_policy_table(p) for p in reversed(sc.policies))
+LEVERS_PACKAGE = ["home_care", "multi_function_stores", "instant_retail", "elderly_canteen",
+                  "rent_subsidy"]
+
+
+@pytest.mark.parametrize("package", ["combined", "levers"])
+def test_any_order_of_the_same_policies_gives_identical_days_and_ledger(tmp_path, package):
+    if package == "combined":
+        specs = list(load_scenario("combined").policies)
+    else:  # issue 15's levers with policies they share money, offers or residents with
+        specs = [spec for kind in LEVERS_PACKAGE for spec in load_scenario(kind).policies]
+    forward = "\n".join(_policy_table(p) for p in specs)
+    backward = "\n".join(_policy_table(p) for p in reversed(specs))
     (tmp_path / "forward.toml").write_text(f'extends = "baseline"\n{forward}')
     (tmp_path / "backward.toml").write_text(f'extends = "baseline"\n{backward}')
     a = CommerceModel(scenario=tmp_path / "forward.toml", rng=3, **SMALL)
@@ -109,7 +117,9 @@ def _policy_table(spec: dict) -> str:
     ("fill_gaps", {"per_round": 3, "period_days": 30, "grant_yuan": 30_000.0,
                    "budget_per_year": 200_000.0}),
     ("chain_penetration", {"grant_per_conversion": 40_000.0, "grant_per_chain_entry": 40_000.0,
-                           "conversion_per_month": 0.2, "budget_per_year": 150_000.0})])
+                           "conversion_per_month": 0.2, "budget_per_year": 150_000.0}),
+    ("multi_function_stores", {"approach_share": 0.3, "grant_per_service": 30_000.0,
+                               "budget_per_year": 200_000.0})])
 def test_every_budgeted_policy_stays_within_its_budget_each_year(kind, params):
     sc = load_scenario(kind, {**SMALL, **{f"policy.{kind}.{k}": v for k, v in params.items()}})
     m = CommerceModel(scenario=sc, rng=6)
@@ -149,6 +159,8 @@ ZERO = {
     "neighborhood_center": {"n_centers": 0},
     "chain_penetration": {"entry_boost": 1.0, "conversion_per_month": 0.0,
                           "grant_per_chain_entry": 0.0},
+    "home_care": {"n_providers": 0},
+    "multi_function_stores": {"approach_share": 0.0},
 }
 DESCRIBES_THE_POLICY = ["rent_subsidy_share"]  # what the policy is set to, not what it did
 

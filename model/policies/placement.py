@@ -29,7 +29,8 @@ def lacking(model, category: str, who: np.ndarray | None = None) -> np.ndarray:
 
 
 def greedy_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int,
-                 category: str, already: np.ndarray | None = None) -> list[int]:
+                 category: str, already: np.ndarray | None = None,
+                 reach_m: float | None = None) -> list[int]:
     """Pick up to ``n`` candidate cells that cover the most of ``residents`` (greedy set cover).
 
     Args:
@@ -39,6 +40,8 @@ def greedy_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int
         n: number of candidates to pick.
         category: the category whose standard walk defines covering.
         already: optional indices of candidates that must not be picked.
+        reach_m: a service radius (network metres) that defines covering instead, the same
+            for every resident (a provider that comes to the home).
 
     Returns:
         Indices into ``candidates_xy``, in the order picked (stops once nobody more is covered).
@@ -46,8 +49,11 @@ def greedy_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int
     pop = model.population
     if len(residents) == 0 or len(candidates_xy) == 0 or n <= 0:
         return []
-    std_m = 60.0 * float(model.categories.standard_min[model.categories.index[category]])
-    reach = pop.speed_mps[residents].astype(np.float64) * std_m
+    if reach_m is None:
+        std_m = 60.0 * float(model.categories.standard_min[model.categories.index[category]])
+        reach = pop.speed_mps[residents].astype(np.float64) * std_m
+    else:
+        reach = np.full(len(residents), float(reach_m))
     groups = np.unique(reach)
     n_homes = len(model.city.home_xy)
     g_of = np.searchsorted(groups, reach)
@@ -73,8 +79,10 @@ def greedy_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int
 
 
 def cover_then_fill(model, candidates_xy: np.ndarray, need: np.ndarray, n: int, category: str,
-                    key: str) -> list[int]:
+                    key: str, reach_m: float | None = None) -> list[int]:
     """``n`` candidates: first those covering the residents in ``need``, then the most populous.
+
+    ``reach_m``: as in ``greedy_cover`` (a service radius instead of the standard walk).
 
     Raises:
         ScenarioError: naming ``key`` when fewer than ``n`` candidates exist.
@@ -82,9 +90,10 @@ def cover_then_fill(model, candidates_xy: np.ndarray, need: np.ndarray, n: int, 
     if n > len(candidates_xy):
         raise ScenarioError("policy", key, f"{n} asked for, but this city has only "
                             f"{len(candidates_xy)} places for it")
-    picked = greedy_cover(model, candidates_xy, need, n, category)
+    picked = greedy_cover(model, candidates_xy, need, n, category, reach_m=reach_m)
     if len(picked) < n:  # nobody left to cover: then where the most residents are
-        rest = [i for i in greedy_cover(model, candidates_xy, model.present_idx, n, category)
+        rest = [i for i in greedy_cover(model, candidates_xy, model.present_idx, n, category,
+                                        reach_m=reach_m)
                 if i not in picked]
         picked += rest[: n - len(picked)]
     if len(picked) < n:  # places that cover nobody at all: in order
