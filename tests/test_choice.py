@@ -29,7 +29,7 @@ from model.choice import coefficients, run_choice
 from model.city import NEW, OLD, WALL
 from model.population import ELDERLY, ELDERLY80
 from model.reference import ReferenceChooser, reference_choose, reference_probabilities
-from model.supply import SRC_ONLINE
+from model.supply import ACCESS_HOME_CARE, SRC_HOME, SRC_ONLINE
 
 from .conftest import SMALL
 
@@ -40,10 +40,12 @@ SCALE = 2.0 ** 30  # capacity and demand scaled together: same crowding, no rati
 
 def _enrich(m: CommerceModel) -> None:
     """Give the offers every feature the rule has: discounts, free age, online, closed today,
-    and tight capacities (so the rationing pass has work to do).
+    care at home for the eligible, and tight capacities (so the rationing pass has work to do).
 
     Two online offers (convenience, parcel, with a delivery fee) reach every home with no walk;
-    residents who adopt online ordering order online.
+    residents who adopt online ordering order online. A home-care offer (elderly care, no
+    walk, 60+ discount) reaches every home but only residents with the home-care access bit:
+    the elderly who live alone and everyone aged 80+.
     """
     offers = m.supply.offers
     n = len(offers)
@@ -60,6 +62,14 @@ def _enrich(m: CommerceModel) -> None:
     homes = np.tile(np.arange(n_homes), 2)
     m.supply.set_extra_candidates("test_online", (homes, np.repeat(online, n_homes),
                                                   np.zeros(2 * n_homes, dtype=np.float32)))
+    care = m.supply.add_offers(shop=np.array([-1]), site=np.array([0]), category=np.array([9]),
+                               price=np.array([1.3]), quality=np.array([0.7]),
+                               capacity=np.array([60.0]), margin=0.0, source=SRC_HOME,
+                               online=True, discount60=0.5, audience=ACCESS_HOME_CARE)
+    pop = m.population
+    m.access[pop.lives_alone | (pop.group == ELDERLY80)] |= np.uint8(ACCESS_HOME_CARE)
+    m.supply.set_extra_candidates("test_home", (np.arange(n_homes), np.repeat(care, n_homes),
+                                                np.zeros(n_homes, dtype=np.float32)))
     m.candidates = m._build_index()
 
 
@@ -141,6 +151,10 @@ def _cases(m: CommerceModel) -> list[tuple[int, int]]:
     eld = idx[np.isin(pop.group[idx], (ELDERLY, ELDERLY80))]
     cases.append((int(eld[~m.orders_online[eld]][0]), 5))
     cases.append((int(eld[m.orders_online[eld]][0]), 5))
+    # an elderly resident eligible for care at home and one who is not, for elderly care
+    home_care = (m.access[eld] & ACCESS_HOME_CARE) != 0
+    cases.append((int(eld[home_care][0]), 9))
+    cases.append((int(eld[~home_care][0]), 9))
     return cases
 
 
@@ -160,6 +174,7 @@ def test_kernel_shares_match_reference_logit(rich_model):
     rng = np.random.default_rng(20240601)
     online = set(np.flatnonzero(m.supply.offers.online).tolist())
     seen_online = {True: False, False: False}
+    seen_home = {True: False, False: False}
     for r, k in _cases(m):
         offers, probs, p_out = reference_probabilities(m, r, k)
         assert len(offers) >= 3
@@ -168,13 +183,16 @@ def test_kernel_shares_match_reference_logit(rich_model):
         if k == 5:
             assert has_online == bool(m.orders_online[r])  # online only for those who order online
             seen_online[has_online] = True
+        if k == 9:  # care at home only for the eligible
+            assert has_online == bool(m.access[r] & ACCESS_HOME_CARE)
+            seen_home[has_online] = True
         counts = _kernel_counts(m, r, k, offers, rng)
         assert pooled_chisquare(counts, [p_out, *probs]) > P_MIN, (r, k, counts)
         # the same test must be able to fail: walking time ignored
         w_offers, w_probs, w_out = _probabilities_ignoring_walk(m, r, k)
         assert w_offers == offers
         assert pooled_chisquare(counts, [w_out, *w_probs]) < 1e-6, (r, k)
-    assert all(seen_online.values())
+    assert all(seen_online.values()) and all(seen_home.values())
 
 
 def test_chisquare_detects_small_shift():
@@ -193,7 +211,8 @@ def _utilities(m: CommerceModel, r: int, k: int):
     K = m.categories.k
     row = slice(m.candidates.ptr[pop.home[r] * K + k], m.candidates.ptr[pop.home[r] * K + k + 1])
     o, walk = m.candidates.offer[row], m.candidates.walk_m[row].astype(float)
-    keep = offers.today[o] & (~offers.online[o] | m.orders_online[r])
+    needs = offers.audience[o]
+    keep = offers.today[o] & ((needs & m.access[r]) == needs)
     o, walk = o[keep], walk[keep]
     price = offers.price[o].copy()
     free = (offers.free_age[o] > 0) & (pop.age[r] >= offers.free_age[o])
@@ -236,12 +255,12 @@ def test_kernel_and_reference_agree_on_every_need(monkeypatch):
     m = CommerceModel(rng=3, **SMALL)
     m.step()
     _enrich(m)
-    log: list[tuple[dict, object]] = []
+    log: list[tuple[dict, object, np.ndarray]] = []
 
     def checked(model, need_res, need_cat, uniforms):
         ref = reference_choose(model, need_res, need_cat, uniforms)
         out = run_choice(model, need_res, need_cat, uniforms)
-        log.append((ref, out))
+        log.append((ref, out, need_res))
         return out
 
     monkeypatch.setattr(model_module, "run_choice", checked)
@@ -249,7 +268,7 @@ def test_kernel_and_reference_agree_on_every_need(monkeypatch):
         m.step()
     assert len(log) == 3
     turned = 0
-    for ref, out in log:
+    for ref, out, _ in log:
         assert len(out.chosen) > 5_000
         mismatch = np.flatnonzero(ref["chosen"] != out.chosen)
         assert len(mismatch) == 0, (len(mismatch), ref["chosen"][mismatch[:5]], out.chosen[mismatch[:5]])
@@ -260,8 +279,12 @@ def test_kernel_and_reference_agree_on_every_need(monkeypatch):
         turned += int(out.turned_away.sum())
         assert 0.02 < (out.chosen == -1).mean() < 0.5
     assert turned > 50  # the rationing pass was exercised
-    online = np.flatnonzero(m.supply.offers.online)
-    assert np.isin(log[-1][1].chosen, online).any()  # online offers were chosen too
+    offers = m.supply.offers
+    assert np.isin(log[-1][1].chosen, np.flatnonzero(offers.source == SRC_ONLINE)).any()
+    home = np.flatnonzero(offers.source == SRC_HOME)  # care at home too, by the eligible only
+    cared = np.concatenate([np.isin(out.chosen, home) for _, out, _ in log])
+    who = np.concatenate([need_res for _, _, need_res in log])[cared]
+    assert len(who) > 0 and np.all(m.access[who] & ACCESS_HOME_CARE)
 
 
 def test_reference_candidates_equal_index(rich_model):
