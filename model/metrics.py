@@ -12,6 +12,9 @@ Names follow DESIGN section 3; ``metric_names`` lists them once for every other 
   ``_low_line`` / ``_high_line`` at the threshold minus / plus ``satisfied_threshold_band``.
 * **Consumer surplus** (``surplus_yuan``): the expected surplus of today's needs, in yuan, per
   present resident (per present resident of the group for the group metrics).
+* **Circle grades** (``model/grades.py``): ``grade_share_<grade>`` is the share of present
+  residents living in a community whose circle is graded ``none`` (below basic), ``basic``,
+  ``upgraded`` or ``quality`` (基础型、提升型、品质型), also for old and new communities.
 * Rates over today's needs (``unmet_rate``, ``turned_away_rate``, ``mean_walk_min``) are NaN
   on a day without needs.
 * ``public_spend`` is the ledger to date; ``spend_<kind>`` its part booked by policies of one
@@ -24,10 +27,14 @@ from __future__ import annotations
 import numpy as np
 
 from .city import NEW, OLD
+from .grades import GRADES, grade_shares
 from .population import ELDERLY, ELDERLY80
 
 SUBGROUPS = ("old", "new", "elderly", "nonelderly")
 """Subgroups of residents metrics are broken down by: old / new communities, 60+ / under 60."""
+
+GRADE_SUFFIXES = ("", "_old", "_new")
+"""Circle grade shares are reported for everyone and for old and new communities."""
 
 PERCENTILES = (10, 50, 90)
 """Percentiles of residents' satisfaction reported daily (the distribution, not one line)."""
@@ -48,6 +55,7 @@ def metric_names(categories: list[str] | tuple[str, ...],
     names += ["surplus_yuan"] + [f"surplus_yuan_{g}" for g in SUBGROUPS]
     names += [f"coverage_{c}" for c in categories] + ["coverage_basic_all"]
     names += [f"coverage_basic_all_{g}" for g in SUBGROUPS]
+    names += [f"grade_share_{grade}{suffix}" for suffix in GRADE_SUFFIXES for grade in GRADES]
     names += ["unmet_rate", "turned_away_rate", "mean_walk_min", "outlets_open", "chain_rate",
               "independents_open", "outlets_opened", "outlets_closed", "residents",
               "residents_per_outlet", "public_spend"]
@@ -171,6 +179,7 @@ def compute_metrics(model) -> dict[str, float]:
     m["coverage_basic_all"] = _share(basic_all, everyone)
     for g, mask in groups.items():
         m[f"coverage_basic_all_{g}"] = _share(basic_all, mask)
+    m.update(grade_shares(model, cov, {"": everyone, "_old": groups["old"], "_new": groups["new"]}))
     n_needs = len(day.chosen)
     met = day.chosen >= 0
     m["unmet_rate"] = float((~met).mean()) if n_needs else float("nan")

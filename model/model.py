@@ -40,6 +40,7 @@ from .choice import needs_from_draws, run_choice
 from .city import OLD, City
 from .economy import book_sales, settle_day
 from .entry import monthly_entry, open_initial_shops
+from .grades import community_grades
 from .metrics import compute_metrics, coverage_matrix, metric_names
 from .policies import POLICY_KINDS, Policy, make_policy
 from .population import Population
@@ -264,6 +265,27 @@ class CommerceModel(Model):
         else:
             reached = cov[:, self.categories.index[category]]
         return self._per_cell(reached.astype(float))
+
+    def community_grades(self) -> np.ndarray:
+        """Grade code of each community's circle (``model.grades``).
+
+        0 below basic, 1 basic (基础型), 2 upgraded (提升型), 3 quality (品质型); -1 where
+        nobody lives yet.
+        """
+        return community_grades(self, coverage_matrix(self))
+
+    def grade_grid(self) -> np.ndarray:
+        """The map layer of graded circles: per cell, the grade code of its community's circle.
+
+        Values 0..3 (``model.grades.GRADES``) at every home cell where residents live, NaN
+        elsewhere (as the other grids).
+        """
+        grades = self.community_grades().astype(float)
+        homes = np.unique(self.population.home[self.present_idx])
+        out = np.full((self.city.width, self.city.height), np.nan)
+        xy = self.city.home_xy[homes]
+        out[xy[:, 0], xy[:, 1]] = grades[self.city.home_community[homes]]
+        return out
 
     def _per_cell(self, values: np.ndarray, counted: np.ndarray | None = None) -> np.ndarray:
         homes = self.population.home[self.present_idx]

@@ -196,6 +196,20 @@ class Params:
     entry_horizon_days: float = spec(730.0,
         "Entrants spread one-off grants over this many days when they weigh a site.",
         lo=1, hi=3650, source="assumption (two years, the horizon in which a third of new shops close)")
+    # --- circle grades -----------------------------------------------------------------
+    grade_reach_share: float = spec(0.8,
+        "A format is present in a community's circle when at least this share of its residents "
+        "reach it within the category's standard walk (model/grades.py).", lo=0, hi=1,
+        lo_open=True, source="assumption; the grades basic / upgraded / quality are the "
+        "source's (基础型、提升型、品质型), their thresholds are not published")
+    grade_upgraded_share: float = spec(0.4,
+        "An upgraded circle (提升型) has every basic format and at least this share of the "
+        "quality formats (rounded up).", lo=0, hi=1,
+        source="assumption; basic and quality formats as in the 2021 construction guide")
+    grade_quality_share: float = spec(0.8,
+        "A quality circle (品质型) has every basic format and at least this share of the "
+        "quality formats (rounded up).", lo=0, hi=1,
+        source="assumption; basic and quality formats as in the 2021 construction guide")
     # --- run ---------------------------------------------------------------------------
     compact_every_days: int = spec(30,
         "Rebuild the candidate index every N days (closed outlets are skipped in between).",
@@ -219,6 +233,10 @@ def make_params(where: str, values: dict[str, Any]) -> Params:
     if params.share_old > 0 and params.share_old < 1 and params.communities_x * params.communities_y < 2:
         raise ScenarioError(where, "communities_x",
                             "a mix of old and new needs at least 2 communities")
+    if params.grade_quality_share < params.grade_upgraded_share:
+        raise ScenarioError(where, "grade_quality_share",
+                            f"{params.grade_quality_share} must be >= grade_upgraded_share "
+                            f"({params.grade_upgraded_share}): a quality circle is also upgraded")
     if params.old_street_spacing >= params.block_cells - 1:
         raise ScenarioError(where, "old_street_spacing",
                             f"{params.old_street_spacing} must be < block_cells - 1 "
