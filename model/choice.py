@@ -61,8 +61,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from .knowledge import KnowledgeTerms, hash01
 from .reach import WALK_BITS
-from .supply import AUDIENCE_MASK, N_AUDIENCE
+from .supply import ACCESS_PLATFORM, AUDIENCE_MASK, N_AUDIENCE
 
 WALK_MASK = (1 << WALK_BITS) - 1
 MAX_SPEEDS = 64  # distinct walking speeds the factored kernel tabulates
@@ -115,11 +116,24 @@ def _utility(quality, paid, t, crowd, std_min, bq, bp, bw, bl, bc):  # pragma: n
     return bq * quality - bp * (paid - 1.0) - bw * t - bl * late - bc * crowd * crowd
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _unknown(salt, r, o, in_sight, platform, listed, miss_offer, miss_home):  # pragma: no cover
+    """Resident r does not know offer o (``model.knowledge``).
+
+    Not in sight, not listed on a platform the resident uses, and the pair's fixed uniform
+    below the chance of not knowing.
+    """
+    if in_sight or (platform and listed) or miss_offer <= 0.0:
+        return False
+    return hash01(salt, r, o) < miss_offer * miss_home
+
+
 @numba.njit(cache=True, nogil=True)
 def _first_factored(lo, hi, need_res, need_cat, home, income, access, speed, age,
                     speeds, age_thr, std_class, ptr, cand_offer, cand_walk, cand_packed,
                     offer_w, walk_w, outside_w, ref_w, money_per_util, o_price, o_fee,
-                    o_discount60, o_free_age, u_choice,
+                    o_discount60, o_free_age, know, salt, code_in_sight, k_miss_offer,
+                    k_listed, k_miss_home, u_choice,
                     chosen, pos, walk_min, score, paid, surplus, u_again):  # pragma: no cover
     """First choices of needs ``lo:hi`` with the factored weights (see the module docstring)."""
     K = outside_w.shape[0]
@@ -153,10 +167,24 @@ def _first_factored(lo, hi, need_res, need_cat, home, income, access, speed, age
         ws = (s * n_std + std_class[k]) * n_walk
         out_w = outside_w[k]
         total = out_w
-        for j in range(a, b):
-            pk = cand_packed[j]  # offer << WALK_BITS | walk code
-            total += flat_ow[(pk >> WALK_BITS) * n_ty + ty] * flat_ww[ws + (pk & WALK_MASK)]
-            buf[j - a] = total  # cumulative weight, summed in candidate order
+        if know:  # only the offers the resident knows weigh (module knowledge)
+            miss_h = k_miss_home[row]
+            platform = (access[r] & ACCESS_PLATFORM) != 0
+            for j in range(a, b):
+                pk = cand_packed[j]
+                o = pk >> WALK_BITS
+                code = pk & WALK_MASK
+                w = flat_ow[o * n_ty + ty] * flat_ww[ws + code]
+                if w > 0.0 and _unknown(salt, r, o, code_in_sight[code], platform, k_listed[o],
+                                        k_miss_offer[o], miss_h):
+                    w = 0.0
+                total += w
+                buf[j - a] = total
+        else:
+            for j in range(a, b):
+                pk = cand_packed[j]  # offer << WALK_BITS | walk code
+                total += flat_ow[(pk >> WALK_BITS) * n_ty + ty] * flat_ww[ws + (pk & WALK_MASK)]
+                buf[j - a] = total  # cumulative weight, summed in candidate order
         surplus[i] = np.log(total / out_w) * money_per_util[income[r], k]
         target = u_choice[i] * total
         pick = -1
@@ -197,7 +225,8 @@ def _first_factored(lo, hi, need_res, need_cat, home, income, access, speed, age
 @numba.njit(cache=True, nogil=True)
 def _first_direct(need_res, need_cat, home, income, access, speed, age, ptr,
                   cand_offer, cand_walk, o_today, o_audience, o_price, o_fee, o_quality,
-                  o_crowd, o_discount60, o_free_age, bq, beta_price, bw, bl, bc, std_min,
+                  o_crowd, o_discount60, o_free_age, know, salt, sight_m, k_miss_offer,
+                  k_listed, k_miss_home, bq, beta_price, bw, bl, bc, std_min,
                   outside_u, ref_u, shift, money_per_util, u_choice,
                   chosen, pos, walk_min, score, paid, surplus, u_again):  # pragma: no cover
     """First choices with one exp(v - M) per candidate (when the factored tables do not apply)."""
@@ -214,10 +243,14 @@ def _first_direct(need_res, need_cat, home, income, access, speed, age, ptr,
         inv_speed = 1.0 / (speed[r] * 60.0)
         out_w = np.exp(outside_u[k] - shift)
         ref_w = np.exp(ref_u[k] - shift)
+        miss_h = k_miss_home[row] if know else 1.0
+        platform = (access[r] & ACCESS_PLATFORM) != 0
         total = out_w
         for j in range(a, b):
             o = cand_offer[j]
-            if o_today[o] and (o_audience[o] & access[r]) == o_audience[o]:
+            if o_today[o] and (o_audience[o] & access[r]) == o_audience[o] and not (
+                    know and _unknown(salt, r, o, cand_walk[j] <= sight_m, platform, k_listed[o],
+                                      k_miss_offer[o], miss_h)):
                 p = _price_paid(o_price[o], o_fee[o], o_free_age[o], o_discount60[o], age[r])
                 v = _utility(o_quality[o], p, cand_walk[j] * inv_speed, o_crowd[o], std_min[k],
                              bq, bp, bw, bl, bc)
@@ -260,9 +293,9 @@ def _first_direct(need_res, need_cat, home, income, access, speed, age, ptr,
 @numba.njit(cache=True, nogil=True)
 def _ration(need_res, need_cat, home, income, access, speed, age, ptr, cand_offer,
             cand_walk, o_today, o_audience, o_price, o_fee, o_quality, o_crowd, o_discount60,
-            o_free_age, o_cap, bq, beta_price, bw, bl, bc, std_min, outside_u, ref_u, shift,
-            priority, chosen, walk_min, score, paid, u_again,
-            turned, attempts, served):  # pragma: no cover - compiled
+            o_free_age, know, salt, sight_m, k_miss_offer, k_listed, k_miss_home, o_cap, bq,
+            beta_price, bw, bl, bc, std_min, outside_u, ref_u, shift, priority, chosen,
+            walk_min, score, paid, u_again, turned, attempts, served):  # pragma: no cover - compiled
     """Serve first choices up to capacity in queue order; the turned away choose again."""
     n = need_res.shape[0]
     n_off = o_cap.shape[0]
@@ -325,10 +358,14 @@ def _ration(need_res, need_cat, home, income, access, speed, age, ptr, cand_offe
         inv_speed = 1.0 / (speed[r] * 60.0)
         out_w = np.exp(outside_u[k] - shift)
         ref_w = np.exp(ref_u[k] - shift)
+        miss_h = k_miss_home[row] if know else 1.0
+        platform = (access[r] & ACCESS_PLATFORM) != 0
         total = out_w
         for j in range(a, b):
             o = cand_offer[j]
-            if o_today[o] and served[o] < o_cap[o] and (o_audience[o] & access[r]) == o_audience[o]:
+            if o_today[o] and served[o] < o_cap[o] and (o_audience[o] & access[r]) == o_audience[o] \
+                    and not (know and _unknown(salt, r, o, cand_walk[j] <= sight_m, platform,
+                                               k_listed[o], k_miss_offer[o], miss_h)):
                 p = _price_paid(o_price[o], o_fee[o], o_free_age[o], o_discount60[o], age[r])
                 v = _utility(o_quality[o], p, cand_walk[j] * inv_speed, o_crowd[o], std_min[k],
                              bq, bp, bw, bl, bc)
@@ -534,9 +571,12 @@ def run_choice(model, need_res: np.ndarray, need_cat: np.ndarray,
     priority = np.ascontiguousarray(uniforms[:, 1])
     speeds, n_speeds = _distinct_speeds(need_res, pop.speed_mps, MAX_SPEEDS)
     offer_walk = idx.offer_walk
+    kt: KnowledgeTerms = model.knowledge.terms(model)
+    miss_home = kt.miss_home if kt.on else np.ones(1)
     direct_args = (pop.home, pop.income, model.access, pop.speed_mps, pop.age, idx.ptr,
                    idx.offer, idx.walk_m, offers.today, offers.audience, offers.price, offers.fee,
-                   offers.quality, c.crowd, offers.discount60, offers.free_age)
+                   offers.quality, c.crowd, offers.discount60, offers.free_age, kt.on, kt.salt,
+                   kt.sight_m, kt.miss_offer, kt.listed, miss_home)
     betas = (c.beta_quality, c.beta_price, c.beta_walk, c.beta_late, c.beta_crowding,
              c.std_min, c.outside_u, c.ref_u, c.shift)
     if n_speeds < 0 or offer_walk is None:
@@ -550,7 +590,8 @@ def run_choice(model, need_res: np.ndarray, need_cat: np.ndarray,
                 pop.age, speeds, age_thr, std_class, idx.ptr, idx.offer, idx.walk_m, offer_walk,
                 offer_w, walk_w, np.exp(c.outside_u - c.shift), np.exp(c.ref_u - c.shift),
                 c.money_per_util, offers.price, offers.fee, offers.discount60, offers.free_age,
-                u_choice, chosen, pos, walk_min, score, paid, surplus, u_again)
+                kt.on, kt.salt, idx.walk_values <= kt.sight_m, kt.miss_offer, kt.listed,
+                miss_home, u_choice, chosen, pos, walk_min, score, paid, surplus, u_again)
         _run_chunked(n, args)
     turned = np.zeros(n, dtype=bool)
     attempts = np.zeros(len(offers))

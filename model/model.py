@@ -8,11 +8,13 @@ The phases of one day (``CommerceModel.step``), in this order:
 3. **index** -- the candidate index is rebuilt if reach changed (or every
    ``compact_every_days`` to drop closed offers);
 4. **needs** -- each present resident draws today's needs per category (stream ``needs``);
-5. **choice** -- one logit draw per need over reachable offers and the outside option, a
+5. **choice** -- one logit draw per need over the reachable offers the resident knows (all
+   of them unless ``consideration_sets``) and the outside option, a
    queue place per need (stream ``choices``); offers serve up to their capacity and the needs
    turned away choose again among the offers with room;
 6. **sales** -- residents pay, offers collect revenue, today's demand enters each open offer's
-   crowding memory; then policies see the day's choices and sales (``after_choice``);
+   crowding memory and today's visits the homes' knowledge of their formats; then policies
+   see the day's choices and sales (``after_choice``);
 7. **accounts and exit** -- shops book margin, rent (less the policies' rent relief) and staff;
    underwriting policies make good their shops' deficits; broke or loss-making shops close;
 8. **satisfaction** -- each resident's moving average takes today's outcome scores;
@@ -41,6 +43,7 @@ from .city import OLD, City
 from .economy import book_sales, settle_day
 from .entry import monthly_entry, open_initial_shops
 from .grades import community_grades
+from .knowledge import KNOWLEDGE_SPAWN_KEY, Knowledge
 from .metrics import compute_metrics, coverage_matrix, metric_names
 from .policies import POLICY_KINDS, Policy, make_policy
 from .population import Population
@@ -116,6 +119,7 @@ class CommerceModel(Model):
         city: the City (``city.cell_size_m``, ``city.walkable``); grid: the Mesa grid.
         population: resident arrays; supply: sites, shops and offers.
         satisfaction: per-resident satisfaction (0..1; NaN before the first outcome).
+        knowledge: what residents know (``model.knowledge``; consideration sets).
         access: per resident, ``supply.ACCESS_*`` bits (orders online, eligible for care at
             home, uses the platform) that policies set; ``orders_online`` reads one of them.
         policies: the policies in canonical order; policy_labels: their ledger labels.
@@ -136,6 +140,7 @@ class CommerceModel(Model):
         self.streams = {name: np.random.default_rng(s)
                         for name, s in zip(STREAMS, root.spawn(len(STREAMS)), strict=True)}
         self.day = 0
+        self.knowledge = None  # set once the city and the category table exist (below)
         self.beta_price = np.array([p.beta_price_low, p.beta_price_mid, p.beta_price_high])
         self.spend_mult = np.array([p.spend_mult_low, 1.0, p.spend_mult_high])
         self.policy_kinds = tuple(sorted(POLICY_KINDS))
@@ -144,6 +149,10 @@ class CommerceModel(Model):
         self.grid = OrthogonalMooreGrid((self.city.width, self.city.height), torus=False,
                                         random=self.random)
         self.population = Population(p, self.city, self.streams["population"])
+        # the salt of residents' knowledge: from the root seed, drawing from no stream
+        salt = np.random.SeedSequence(root.entropy, spawn_key=(KNOWLEDGE_SPAWN_KEY,)
+                                      ).generate_state(1, np.uint64)[0]
+        self.knowledge = Knowledge(self, salt)
         self.satisfaction = np.full(self.population.n, np.nan)
         self.outcomes_seen = np.zeros(self.population.n, dtype=np.int64)
         # what each resident may use (ACCESS_* bits: orders online, eligible for care at
@@ -222,6 +231,7 @@ class CommerceModel(Model):
         # 6. sales
         book_sales(self, rec)
         self.supply.record_demand(rec.offer_attempts, p.crowding_memory)
+        self.knowledge.record(self, rec)
         for pol in self.policies:
             pol.after_choice(self, rec)
         # 7. accounts and exit

@@ -111,6 +111,29 @@ class Params:
     crowding_memory: float = spec(0.7,
         "Weight of the previous recent demand when an open day's demand is added (crowding).",
         lo=0, hi=1, lo_open=False, source="assumption (~3 open days of memory)")
+    # --- knowledge (consideration sets) -----------------------------------------------
+    consideration_sets: bool = spec(False,
+        "Residents know only part of the shops within reach and choose among those they know "
+        "(model/knowledge.py); false: everyone knows every offer within reach.",
+        source="issue 15; seed: the repair map makes small services 'visible and findable' "
+        "(看得见、找得到). Off by default: the calibrated defaults assume full knowledge")
+    know_sight_m: float = spec(100.0, "Shops within this walk are always known (passed daily).",
+        lo=0, hi=20_000, source="assumption (the same street, two cells)")
+    know_new_shop: float = spec(0.2,
+        "Chance that a resident within reach knows a shop on its first day (signs, openings).",
+        lo=0, hi=1, source="assumption")
+    know_settled_shop: float = spec(0.7,
+        "Chance that a resident within reach knows a long-established shop from its age alone.",
+        lo=0, hi=1, source="assumption")
+    know_age_days: float = spec(180.0,
+        "Time constant (days) of a shop becoming known with its age (word of mouth).",
+        lo=0, lo_open=True, hi=36_500, source="assumption")
+    know_incumbent_age_days: float = spec(1825.0,
+        "Shops open at day 0 count as this much older (established before the simulation).",
+        lo=0, hi=36_500, source="assumption (five years)")
+    know_visits_per_resident: float = spec(10.0,
+        "Visits per resident of a home cell to a format that make 63% of its unknown providers "
+        "known (1 - exp(-visits / this)).", lo=0, lo_open=True, hi=1e6, source="assumption")
     # --- satisfaction ------------------------------------------------------------------
     satisfaction_memory: float = spec(0.05,
         "Weight of one need's outcome in the moving average (after the first 1/memory outcomes, "
@@ -233,6 +256,10 @@ def make_params(where: str, values: dict[str, Any]) -> Params:
     if params.share_old > 0 and params.share_old < 1 and params.communities_x * params.communities_y < 2:
         raise ScenarioError(where, "communities_x",
                             "a mix of old and new needs at least 2 communities")
+    if params.know_settled_shop < params.know_new_shop:
+        raise ScenarioError(where, "know_settled_shop",
+                            f"{params.know_settled_shop} must be >= know_new_shop "
+                            f"({params.know_new_shop}): shops become known as they age")
     if params.grade_quality_share < params.grade_upgraded_share:
         raise ScenarioError(where, "grade_quality_share",
                             f"{params.grade_quality_share} must be >= grade_upgraded_share "

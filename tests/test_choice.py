@@ -36,6 +36,8 @@ from .conftest import SMALL
 DRAWS = 20_000
 P_MIN = 0.001
 SCALE = 2.0 ** 30  # capacity and demand scaled together: same crowding, no rationing
+# residents who know only part of the offers within reach, and a platform that lists 40%
+KNOWING = {"scenario": "smart_platform", "overrides": {"policy.smart_platform.join_share": 0.4}}
 
 
 def _enrich(m: CommerceModel) -> None:
@@ -71,6 +73,16 @@ def _enrich(m: CommerceModel) -> None:
     m.supply.set_extra_candidates("test_home", (np.arange(n_homes), np.repeat(care, n_homes),
                                                 np.zeros(n_homes, dtype=np.float32)))
     m.candidates = m._build_index()
+
+
+@pytest.fixture(scope="module")
+def knowing_model() -> CommerceModel:
+    """As ``rich_model``, with consideration sets and a platform (its users know its shops)."""
+    m = CommerceModel(rng=3, **SMALL, **KNOWING)
+    for _ in range(3):
+        m.step()
+    _enrich(m)
+    return m
 
 
 @pytest.fixture(scope="module")
@@ -250,9 +262,11 @@ def test_reference_follows_documented_formula(rich_model):
 
 # --- (b) kernel = reference, capacity included -------------------------------------------------
 
-def test_kernel_and_reference_agree_on_every_need(monkeypatch):
+@pytest.mark.parametrize("world", ["full knowledge", "consideration sets and a platform"])
+def test_kernel_and_reference_agree_on_every_need(monkeypatch, world):
     """Every need of real days: same uniforms, same state -> same offer, score, surplus, queue."""
-    m = CommerceModel(rng=3, **SMALL)
+    m = CommerceModel(rng=3, **SMALL) if world == "full knowledge" else \
+        CommerceModel(rng=3, **SMALL, **KNOWING)
     m.step()
     _enrich(m)
     log: list[tuple[dict, object, np.ndarray]] = []
@@ -285,6 +299,12 @@ def test_kernel_and_reference_agree_on_every_need(monkeypatch):
     cared = np.concatenate([np.isin(out.chosen, home) for _, out, _ in log])
     who = np.concatenate([need_res for _, _, need_res in log])[cared]
     assert len(who) > 0 and np.all(m.access[who] & ACCESS_HOME_CARE)
+    # with consideration sets the choice sets are smaller than the offers available
+    ch = ReferenceChooser(m)
+    sizes = np.array([len(reference_probabilities(m, int(r), 1)[0]) - sum(
+        bool(offers.today[o]) for o, _ in ch.reachable_from_home(int(m.population.home[r]), 1))
+        for r in m.present_idx[:300]])
+    assert (sizes < 0).any() == (world != "full knowledge")
 
 
 def test_reference_candidates_equal_index(rich_model):
@@ -544,14 +564,16 @@ def test_gated_communities_lengthen_walks():
 
 # --- (f) threads and the direct kernel ---------------------------------------------------------
 
-def test_kernel_independent_of_threads_and_equal_to_direct_kernel(rich_model, monkeypatch):
+@pytest.mark.parametrize("fixture", ["rich_model", "knowing_model"])
+def test_kernel_independent_of_threads_and_equal_to_direct_kernel(fixture, request, monkeypatch):
     """The factored kernel gives the same outcomes on one thread, on all threads (forced
-    parallel chunks) and as the direct kernel (one exp per candidate, its fallback)."""
+    parallel chunks) and as the direct kernel (one exp per candidate, its fallback), with
+    full knowledge and with consideration sets."""
     import numba
 
     import model.choice as choice_module
 
-    m = rich_model
+    m = request.getfixturevalue(fixture)
     rng = np.random.default_rng(11)
     need_res = np.sort(rng.choice(m.present_idx, size=30_000))
     need_cat = rng.integers(0, m.categories.k, size=len(need_res)).astype(np.int16)

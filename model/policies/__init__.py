@@ -14,8 +14,9 @@ from .mobile_vendors import Bus, MobileVendors
 from .multi_function_stores import MultiFunctionStores
 from .neighborhood_center import NeighborhoodCenter
 from .rent_subsidy import RentSubsidy
+from .smart_platform import SmartPlatform
 
 __all__ = ["POLICY_KINDS", "Policy", "make_policy", "validate_policy_spec", "Bus", "ChainPenetration",
            "ElderlyCanteen", "FillGaps", "HomeCare", "IdleSpace", "InstantRetail", "MobileVendors",
            "MultiFunctionStores",
-           "NeighborhoodCenter", "RentSubsidy"]
+           "NeighborhoodCenter", "RentSubsidy", "SmartPlatform"]
