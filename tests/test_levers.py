@@ -1,4 +1,5 @@
-"""The source's remaining levers (issue 15): care at home and one store with many services.
+"""The source's remaining levers (issue 15): care at home, one store with many services, and
+what every new lever shares (lifecycle, what it did, inputs checked).
 
 * care at home reaches only the eligible (80+, living alone, an assessed share of 60-79),
   only within its providers' radius and capacity; it raises the elderly's surplus and leaves
@@ -16,10 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import CommerceModel
+from model import CommerceModel, ScenarioError, load_scenario
 from model.entry import shop_margin
 from model.population import ELDERLY, ELDERLY80
-from model.supply import ACCESS_HOME_CARE, SRC_HOME
+from model.supply import ACCESS_HOME_CARE, ACCESS_PLATFORM, SRC_HOME
 
 from .conftest import SMALL
 from .test_policies import model_with, paired
@@ -215,3 +216,59 @@ def test_multi_function_stores_raise_service_coverage_and_book_their_grants():
         sold = mf.today.offer_revenue[[o for _, _, _, o in pol.added]]
         assert sold.sum() > 0
         assert np.all(mf.supply.shops.open[pol.supported_shops(mf)])
+
+
+# --- every new lever: lifecycle, what it says it did, inputs checked ---------------------------
+def test_the_platform_and_the_stores_act_only_between_start_and_end():
+    plat = model_with("smart_platform", start_day=3, end_day=6)
+    stores = model_with("multi_function_stores", start_day=3, end_day=6, approach_share=0.5,
+                        period_days=1)
+    pol_p, pol_s = plat.policies[0], stores.policies[0]
+    for _ in range(9):
+        plat.step()
+        stores.step()
+        running = 3 <= plat.day <= 6
+        assert bool((plat.access & ACCESS_PLATFORM).any()) == running
+        assert (pol_p.platform_shops(plat) is not None) == running
+        assert (plat.today.spend_by_policy["smart_platform"] > 0) == running
+        assert all(3 <= day <= 6 for day, _, _, _ in pol_s.added)
+        if not running:
+            assert stores.today.spend_by_policy["multi_function_stores"] == 0
+    assert len(pol_s.added) > 0
+    # the stores keep the services they invested in
+    assert stores.supply.offers.open[[o for _, s, _, o in pol_s.added
+                                      if stores.supply.shops.open[s]]].all()
+
+
+@pytest.mark.parametrize("scenario", ["home_care", "multi_function_stores", "smart_platform"])
+def test_every_new_lever_says_what_it_did_and_where(scenario):
+    m = CommerceModel(scenario=scenario, rng=3, communities_x=3, communities_y=3)
+    m.run_for(35)
+    pol = m.policies[0]
+    line = pol.progress(m)
+    assert isinstance(line, str) and any(ch.isdigit() for ch in line)
+    sites = pol.sites(m)
+    assert sites.dtype.kind == "i" and len(sites) > 0
+    assert np.all((sites >= 0) & (sites < len(m.supply.site_xy)))
+    assert np.all(m.supply.shops.open[pol.supported_shops(m)])
+    if scenario == "home_care":
+        assert len(sites) == pol.n_providers and not m.supply.site_storefront[sites].any()
+    else:
+        assert len(pol.supported_shops(m)) > 0
+
+
+@pytest.mark.parametrize(("kind", "key", "value", "phrase"), [
+    ("multi_function_stores", "services", "parcel,teleport", "known categories"),
+    ("multi_function_stores", "services", "", "known categories"),
+    ("multi_function_stores", "hosts", "convenience,parcel", "hosts too"),
+    ("multi_function_stores", "who", "everyone", "one of"),
+    ("smart_platform", "categories", "repair,repair", "known categories"),
+    ("home_care", "radius_m", 0.0, "out of range")])
+def test_new_levers_check_their_inputs_when_the_scenario_is_read(kind, key, value, phrase):
+    with pytest.raises(ScenarioError, match=phrase):
+        load_scenario(kind, {f"policy.{kind}.{key}": value})
+
+
+def test_knowledge_lines_must_rise_with_age():
+    with pytest.raises(ScenarioError, match="know_settled_shop"):
+        load_scenario("partial_knowledge", {"know_new_shop": 0.8, "know_settled_shop": 0.5})
