@@ -272,3 +272,24 @@ def test_new_levers_check_their_inputs_when_the_scenario_is_read(kind, key, valu
 def test_knowledge_lines_must_rise_with_age():
     with pytest.raises(ScenarioError, match="know_settled_shop"):
         load_scenario("partial_knowledge", {"know_new_shop": 0.8, "know_settled_shop": 0.5})
+
+
+def test_instant_retail_subsidizes_its_own_orders_not_care_at_home():
+    """Both deliver to the home; each policy books only what it pays for its own offers."""
+    sc = load_scenario("home_care", {**SMALL, "policy.home_care.subsidy_share": 0.0,
+                                     "policy.home_care.platform_cost_day": 0.0})
+    sc = sc.with_policy("instant_retail", subsidy_per_order=2.0)
+    m = CommerceModel(scenario=sc, rng=7)
+    labels = dict(zip(m.policy_labels, m.policies, strict=True))
+    care, retail = labels["home_care"], labels["instant_retail"]
+    cared = 0
+    for _ in range(10):
+        m.step()
+        rec, offers = m.today, m.supply.offers
+        twins = np.array(list(retail.twin_of.values()), dtype=np.int64)
+        orders = int(np.isin(rec.chosen, twins).sum())
+        assert rec.spend_by_policy["instant_retail"] == 2.0 * orders
+        assert rec.spend_by_policy["home_care"] == 0.0
+        cared += int(np.isin(rec.chosen, care.offer_ids).sum())
+        assert np.all(offers.online[care.offer_ids])  # delivered to the home too
+    assert cared > 0
