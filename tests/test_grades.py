@@ -152,3 +152,23 @@ def test_grade_shares_add_up_and_the_grid_shows_each_communitys_grade():
 def test_a_quality_line_below_the_upgraded_line_is_refused():
     with pytest.raises(ScenarioError, match="grade_quality_share"):
         CommerceModel(rng=1, **SMALL, grade_upgraded_share=0.6, grade_quality_share=0.4)
+
+
+def test_a_policy_that_fills_a_missing_basic_format_lifts_circles_out_of_below_basic():
+    """No repair point anywhere: every circle is below basic; convenience stores that take
+    repair on lift communities to basic or better where repair was all they lacked (common
+    random numbers; no market entry, so the stores' services are the only difference)."""
+    from .test_policies import paired
+
+    scarce = {"categories.repair.initial_share": 0.0, "entrants_per_vacancy_month": 0.0}
+    lifted = []
+    for base, mf in paired("multi_function_stores", 35, scarce, services="repair",
+                           approach_share=1.0):
+        assert base.metrics()["grade_share_none"] == 1.0
+        assert base.metrics()["coverage_repair"] == 0.0
+        x = mf.metrics()
+        assert x["coverage_repair"] > 0.5
+        lifted.append(1.0 - x["grade_share_none"])
+        # a community's grade never falls when a format is added
+        assert np.all(mf.community_grades() >= base.community_grades())
+    assert max(lifted) > 0.2 and np.mean(lifted) > 0
