@@ -12,9 +12,9 @@ assumptions, parameters of ``model.params``):
   walk at their own speed (the coverage rule of ``model.metrics``; a vendor stop counts on
   its schedule, deliveries and care at home do not);
 * the circle is **basic** (1) when every basic format is present; **upgraded** (2) when it is
-  basic and at least ``ceil(grade_upgraded_share x Q)`` of the Q quality formats are present;
-  **quality** (3) when it is basic and at least ``ceil(grade_quality_share x Q)`` are; below
-  basic (0) otherwise;
+  basic and at least ``ceil(grade_upgraded_share x Q)`` of the Q quality formats are present
+  (4 of 5 with the defaults); **quality** (3) when it is basic and at least
+  ``ceil(grade_quality_share x Q)`` are (all 5); below basic (0) otherwise;
 * a community without present residents has no grade (-1).
 
 ``GRADES`` names the grades in order; the metrics report the share of present residents

@@ -225,14 +225,17 @@ class Params:
         "reach it within the category's standard walk (model/grades.py).", lo=0, hi=1,
         lo_open=True, source="assumption; the grades basic / upgraded / quality are the "
         "source's (基础型、提升型、品质型), their thresholds are not published")
-    grade_upgraded_share: float = spec(0.4,
+    grade_upgraded_share: float = spec(0.8,
         "An upgraded circle (提升型) has every basic format and at least this share of the "
-        "quality formats (rounded up).", lo=0, hi=1,
-        source="assumption; basic and quality formats as in the 2021 construction guide")
-    grade_quality_share: float = spec(0.8,
+        "quality formats (rounded up: 4 of 5).", lo=0, hi=1,
+        source="assumption; basic and quality formats as in the 2021 construction guide. "
+        "Childcare, fitness and dining are within 15 minutes of nearly everyone in the model, "
+        "so a lower line would never tell basic from upgraded")
+    grade_quality_share: float = spec(1.0,
         "A quality circle (品质型) has every basic format and at least this share of the "
-        "quality formats (rounded up).", lo=0, hi=1,
-        source="assumption; basic and quality formats as in the 2021 construction guide")
+        "quality formats (rounded up: all five, elderly care and canteens included).", lo=0,
+        hi=1, source="assumption; the source's emphasis on the elderly and the young "
+        "(一老一小); formats as in the 2021 construction guide")
     # --- run ---------------------------------------------------------------------------
     compact_every_days: int = spec(30,
         "Rebuild the candidate index every N days (closed outlets are skipped in between).",

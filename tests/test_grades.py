@@ -3,7 +3,7 @@
 The rule (``model/grades.py``): a format is present in a community's circle when at least
 ``grade_reach_share`` of its residents reach it within the category's standard walk at their
 own speed; basic = every basic format present; upgraded = basic and at least
-ceil(0.4 x 5) = 2 of the 5 quality formats; quality = basic and at least ceil(0.8 x 5) = 4.
+ceil(0.8 x 5) = 4 of the 5 quality formats; quality = basic and all 5 (the defaults).
 Here the residents' reach is recomputed by hand from the city's walking distances, not from
 the model's candidate index or coverage.
 """
@@ -75,9 +75,9 @@ def grade_by_hand(m: CommerceModel, sites_of: dict[str, list[int]], reach_share:
     if not all(present.get(n, False) for n in basic):
         return "none"
     got = sum(present.get(n, False) for n in quality)
-    if got >= math.ceil(0.8 * len(quality)):
+    if got >= math.ceil(m.params.grade_quality_share * len(quality) - 1e-9):
         return "quality"
-    if got >= math.ceil(0.4 * len(quality)):
+    if got >= math.ceil(m.params.grade_upgraded_share * len(quality) - 1e-9):
         return "upgraded"
     return "basic"
 
@@ -87,15 +87,19 @@ def _everywhere(m: CommerceModel) -> dict[str, list[int]]:
     return {name: list(range(n)) for name in m.categories.names}
 
 
-@pytest.mark.parametrize(("quality_kept", "expected"), [
-    (5, "quality"), (4, "quality"), (3, "upgraded"), (2, "upgraded"), (1, "basic"), (0, "basic")])
-def test_the_grade_of_a_hand_built_circle_follows_its_quality_formats(quality_kept, expected):
+@pytest.mark.parametrize(("quality_kept", "lines", "expected"), [
+    (5, {}, "quality"), (4, {}, "upgraded"), (3, {}, "basic"), (0, {}, "basic"),
+    (4, {"grade_quality_share": 0.8}, "quality"),
+    (2, {"grade_upgraded_share": 0.4, "grade_quality_share": 0.8}, "upgraded"),
+    (1, {"grade_upgraded_share": 0.4, "grade_quality_share": 0.8}, "basic")])
+def test_the_grade_of_a_hand_built_circle_follows_its_quality_formats(quality_kept, lines,
+                                                                      expected):
     probe = CommerceModel(rng=1, **TINY)
     sites_of = _everywhere(probe)
     quality = [n for n in probe.categories.names if not probe.categories.basic[probe.categories.index[n]]]
     for name in quality[quality_kept:]:
         sites_of[name] = []
-    m = tiny_circle(sites_of)
+    m = tiny_circle(sites_of, **lines)
     assert grade_by_hand(m, sites_of, 0.8) == expected
     assert GRADES[int(m.community_grades()[0])] == expected
     metrics = m.metrics()
