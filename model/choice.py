@@ -61,7 +61,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .knowledge import KnowledgeTerms, hash01
+from .knowledge import KnowledgeTerms, pair_uniform, resident_hash
 from .reach import WALK_BITS
 from .supply import ACCESS_PLATFORM, AUDIENCE_MASK, N_AUDIENCE
 
@@ -125,7 +125,7 @@ def _unknown(salt, r, o, in_sight, platform, listed, miss_offer, miss_home):  # 
     """
     if in_sight or (platform and listed) or miss_offer <= 0.0:
         return False
-    return hash01(salt, r, o) < miss_offer * miss_home
+    return pair_uniform(resident_hash(salt, r), o) < miss_offer * miss_home
 
 
 @numba.njit(cache=True, nogil=True)
@@ -170,15 +170,15 @@ def _first_factored(lo, hi, need_res, need_cat, home, income, access, speed, age
         if know:  # only the offers the resident knows weigh (module knowledge)
             miss_h = k_miss_home[row]
             platform = (access[r] & ACCESS_PLATFORM) != 0
+            hr = resident_hash(salt, r)
             for j in range(a, b):
                 pk = cand_packed[j]
                 o = pk >> WALK_BITS
                 code = pk & WALK_MASK
-                w = flat_ow[o * n_ty + ty] * flat_ww[ws + code]
-                if w > 0.0 and _unknown(salt, r, o, code_in_sight[code], platform, k_listed[o],
-                                        k_miss_offer[o], miss_h):
-                    w = 0.0
-                total += w
+                # branch-free: whether r knows o is a coin flip the CPU cannot predict
+                known = (pair_uniform(hr, o) >= k_miss_offer[o] * miss_h) | code_in_sight[code] \
+                    | (platform & k_listed[o])
+                total += flat_ow[o * n_ty + ty] * flat_ww[ws + code] * known
                 buf[j - a] = total
         else:
             for j in range(a, b):

@@ -21,12 +21,14 @@ category k) when any of these holds:
   Offers that are not shops' (vendor stops, deliveries, care at home) are always known: they
   are announced to the residents they serve.
 
-``hash01`` is a fixed 64-bit mix (splitmix64) of (resident, offer) and a salt drawn from the
-model's seed, mapped to [0, 1): a resident's knowledge of an offer is the same from one day to
-the next and rises only as the probability rises, and nothing is stored per (resident,
-offer). The state is per offer (shop age, platform listing) and per (home cell, category)
-(visits), so memory scales with offers + homes x categories, not residents x offers; the choice
-kernels evaluate the rule for each candidate they weigh (a few integer operations).
+``hash01(r, o)`` is a fixed 64-bit mix of (resident, offer) and a salt drawn from the model's
+seed, mapped to [0, 1): the resident's key (splitmix64 of r and the salt, once per need), then
+one multiply-xorshift round with the offer (per candidate). A resident's knowledge of an offer
+is the same from one day to the next and rises only as the probability rises, and nothing is
+stored per (resident, offer). The state is per offer (shop age, platform listing) and per
+(home cell, category) (visits), so memory scales with offers + homes x categories, not
+residents x offers; the choice kernels evaluate the rule for each candidate they weigh (one
+multiply-xorshift round and a comparison, without a branch).
 
 Coverage metrics stay physical (an open provider within the standard walk, known or not);
 entrants still expect to be known to everyone within reach (they learn otherwise).
@@ -49,14 +51,27 @@ _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def hash01(salt, r, o):  # pragma: no cover - compiled
-    """A uniform in [0, 1) fixed by (salt, resident r, offer o): splitmix64 of r * 2**32 + o."""
-    z = (np.uint64(r) << np.uint64(32)) | np.uint64(o)
-    z = (z ^ salt) + _GOLDEN
+def resident_hash(salt, r):  # pragma: no cover - compiled
+    """The resident's 64-bit key: splitmix64 of ``r`` xor the salt (once per need)."""
+    z = (np.uint64(r) ^ salt) + _GOLDEN
     z = (z ^ (z >> np.uint64(30))) * _MIX1
     z = (z ^ (z >> np.uint64(27))) * _MIX2
-    z = z ^ (z >> np.uint64(31))
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def pair_uniform(hr, o):  # pragma: no cover - compiled
+    """A uniform in [0, 1) fixed by a resident's key ``hr`` and offer ``o`` (one mixing round)."""
+    z = hr ^ (np.uint64(o) * _GOLDEN)
+    z = (z ^ (z >> np.uint64(32))) * _MIX2
+    z = z ^ (z >> np.uint64(29))
     return np.float64(z >> np.uint64(11)) * _TO_UNIT
+
+
+@numba.njit(cache=True, nogil=True)
+def hash01(salt, r, o):  # pragma: no cover - compiled
+    """``pair_uniform(resident_hash(salt, r), o)``: resident r's fixed uniform for offer o."""
+    return pair_uniform(resident_hash(salt, r), o)
 
 
 @dataclass

@@ -48,11 +48,18 @@ _MASK64 = (1 << 64) - 1
 
 
 def hash01(salt: int, r: int, o: int) -> float:
-    """A uniform in [0, 1) fixed by (salt, resident, offer): splitmix64 of r * 2**32 + o."""
-    z = ((((r << 32) | o) ^ salt) + 0x9E3779B97F4A7C15) & _MASK64
+    """A uniform in [0, 1) fixed by (salt, resident, offer), in plain Python.
+
+    The resident's key is splitmix64 of ``r`` xor the salt; the offer enters with one
+    multiply-xorshift round (``model.knowledge`` documents the same mix).
+    """
+    z = ((r ^ salt) + 0x9E3779B97F4A7C15) & _MASK64
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
     z ^= z >> 31
+    z ^= (o * 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 32)) * 0x94D049BB133111EB) & _MASK64
+    z ^= z >> 29
     return (z >> 11) * 2.0 ** -53
 
 

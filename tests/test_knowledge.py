@@ -195,3 +195,22 @@ def test_without_consideration_sets_the_platform_changes_no_choice():
     spend = [c for c in db.columns if "spend" in c]
     assert db.drop(columns=spend).equals(dp.drop(columns=spend))
     assert dp["spend_smart_platform"].iloc[-1] > 0
+
+
+def test_the_fixed_draws_are_uniform_and_independent_across_offers_and_residents():
+    """Structured inputs (consecutive residents and offers): the draws behave as uniforms."""
+    from model.knowledge import _hash_many
+
+    salt = np.uint64(0x5EED)
+    r = np.repeat(np.arange(2_000), 100)
+    o = np.tile(np.arange(100), 2_000)
+    u = _hash_many(salt, r, o).reshape(2_000, 100)
+    n = u.size
+    for p in (0.05, 0.3, 0.5, 0.9):
+        assert abs((u < p).mean() - p) < 5 * np.sqrt(p * (1 - p) / n)
+    # neighbouring offers of one resident, and neighbouring residents for one offer
+    both_offers = ((u[:, :-1] < 0.5) & (u[:, 1:] < 0.5)).mean()
+    both_residents = ((u[:-1, :] < 0.5) & (u[1:, :] < 0.5)).mean()
+    for share in (both_offers, both_residents):
+        assert abs(share - 0.25) < 5 * np.sqrt(0.25 * 0.75 / n)
+    assert abs(np.corrcoef(u[:, 0], u[:, 1])[0, 1]) < 0.06
