@@ -189,7 +189,8 @@ def cmd_validation(args: argparse.Namespace) -> int:
         results=args.results, calibration=args.calibration, pre_calibration=args.pre_calibration,
         sensitivity=args.sensitivity, sobol_n=args.sobol_n, sobol_factors=args.sobol_factors,
         sobol_days=args.sobol_days, robust_replicates=args.robust_replicates,
-        robust_days=args.robust_days, workers=args.workers, doc=args.doc, fig_dir=args.fig_dir)
+        robust_days=args.robust_days, workers=args.workers, doc=args.doc, fig_dir=args.fig_dir,
+        settings=parse_sets(args.set or []))
     doc, n_figs = regenerate(inputs, log=lambda m: print(m, file=sys.stderr))
     print(f"wrote {doc} and {n_figs} figures in {args.fig_dir}")
     return exits.OK
@@ -305,6 +306,9 @@ def _add_validation(sub: Any) -> None:
     v.add_argument("--robust-replicates", type=_int_in(2, 1000), default=6)
     v.add_argument("--robust-days", type=_int_in(31, MAX_DAYS), default=180)
     v.add_argument("--workers", type=_int_in(0, MAX_WORKERS), default=2)
+    v.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a parameter in the runs made here (e.g. a small city for "
+                        "a quick check: communities_x=2)")
     v.add_argument("--doc", type=Path, default=None, help="default: docs/VALIDATION.md")
     v.add_argument("--fig-dir", type=Path, default=None, help="default: docs/validation/")
     v.set_defaults(func=cmd_validation)

@@ -88,7 +88,7 @@ def calibrate(results: Path) -> dict[str, Any]:
             "time": batch_time(results)}
 
 
-def run_precalibration(out_dir: Path, workers: int,
+def run_precalibration(out_dir: Path, workers: int, *, settings: dict[str, Any] | None = None,
                        log: Callable[[str], None] = print) -> None:
     """Run (or resume) ``validation/validation.toml`` with the pre-calibration defaults.
 
@@ -101,6 +101,7 @@ def run_precalibration(out_dir: Path, workers: int,
     path = HERE / "validation.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     data = {**data, "name": "validation_precalibration",
-            "settings": {**data.get("settings", {}), **PRECALIBRATION_DEFAULTS}}
+            "settings": {**data.get("settings", {}), **(settings or {}),
+                         **PRECALIBRATION_DEFAULTS}}
     exp = experiment_from_dict(data, file=f"{path} (pre-calibration)", base_dir=HERE)
     run_batch(exp, out_dir, ExecutorSpec(workers=workers), progress=False, log=log)

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from validation import calibration, figures, patterns, sensitivity
 from validation.report import write_report
@@ -48,6 +49,8 @@ class ValidationInputs:
     workers: int = 2
     doc: Path = DOC
     fig_dir: Path = FIG_DIR
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Overrides for the runs made here (pre-calibration, Sobol, ranking check)."""
 
 
 def _minutes(sec: float) -> str:
@@ -81,7 +84,8 @@ def regenerate(a: ValidationInputs, log: Callable[[str], None] = print) -> tuple
     r.times["validation (`validation/validation.toml`)"] = _timing(patterns.batch_time(a.results))
     r.figs["val"] = figures.plot_patterns(daily, a.fig_dir, "baseline")
     if a.pre_calibration:
-        calibration.run_precalibration(a.pre_calibration, a.workers, log=log)
+        calibration.run_precalibration(a.pre_calibration, a.workers, settings=a.settings,
+                                       log=log)
         pdaily = patterns.load_daily(a.pre_calibration)
         r.pre = patterns.validate_patterns(pdaily)
         if r.pre["last_day"] >= 1095:
@@ -117,7 +121,8 @@ def _sensitivity(a: ValidationInputs, r: ReportInputs, log: Callable[[str], None
     root_seed = int(mor["experiment"]["root_seed"])
     sob_dir = a.sensitivity.parent / f"{a.sensitivity.name}_sobol"
     r.sob = sensitivity.run_sobol(sob_dir, top, n_base=a.sobol_n, days=a.sobol_days,
-                                  warmup=30, seed=root_seed, workers=a.workers, log=log)
+                                  warmup=30, seed=root_seed, workers=a.workers,
+                                  settings=a.settings, log=log)
     r.times["Sobol (a `sobol` design run by `lifecircle validation`)"] = (
         f"{r.sob['runs']} runs of {a.sobol_days} days, "
         f"{_minutes(r.sob['timing'].get('wall_seconds', math.nan))} wall")
@@ -127,7 +132,7 @@ def _sensitivity(a: ValidationInputs, r: ReportInputs, log: Callable[[str], None
     rdir = a.sensitivity.parent / f"{a.sensitivity.name}_robustness"
     r.rob = sensitivity.run_robustness(rdir, rfac, replicates=a.robust_replicates,
                                        days=a.robust_days, warmup=30, root_seed=root_seed + 1,
-                                       workers=a.workers, log=log)
+                                       workers=a.workers, settings=a.settings, log=log)
     r.rob.update(replicates=a.robust_replicates, days=a.robust_days, warmup=30)
     rt = [patterns.batch_time(rdir / s) for s in ("reference", "corners")]
     run_s = sum(x["run_seconds"] for x in rt)

@@ -89,7 +89,7 @@ def sobol_choice(tables: dict[tuple[str, str], pd.DataFrame], overall: pd.Series
 
 
 def run_sobol(out_dir: Path, factors: Sequence[dict[str, Any]], *, n_base: int, days: int,
-              warmup: int, seed: int, workers: int,
+              warmup: int, seed: int, workers: int, settings: dict[str, Any] | None = None,
               log: Callable[[str], None] = print) -> dict[str, Any]:
     """A Sobol experiment over ``factors`` on the baseline, run (resumable) and analysed.
 
@@ -103,6 +103,7 @@ def run_sobol(out_dir: Path, factors: Sequence[dict[str, Any]], *, n_base: int, 
 
     data = {"name": f"{out_dir.name}", "scenarios": ["baseline"], "replicates": 1,
             "days": days, "warmup": warmup, "root_seed": seed, "metrics": list(SOBOL_METRICS),
+            "settings": dict(settings or {}),
             "design": {"method": "sobol", "samples": n_base, "seed": seed % 2**32},
             "uncertainties": {f["name"]: {"low": float(f["low"]), "high": float(f["high"])}
                               for f in factors}}
@@ -129,6 +130,7 @@ def policy_scenarios() -> list[str]:
 
 def run_robustness(out_dir: Path, factors: Sequence[dict[str, Any]], *, replicates: int,
                    days: int, warmup: int, root_seed: int, workers: int,
+                   settings: dict[str, Any] | None = None,
                    log: Callable[[str], None] = print) -> dict[str, Any]:
     """Policy effects vs baseline at the defaults and at the low/high corners of ``factors``.
 
@@ -142,7 +144,8 @@ def run_robustness(out_dir: Path, factors: Sequence[dict[str, Any]], *, replicat
 
     common = {"scenarios": policy_scenarios(), "baseline": "baseline",
               "replicates": replicates, "days": days, "warmup": warmup,
-              "root_seed": root_seed, "metrics": ["share_satisfied", "coverage_basic_all"]}
+              "root_seed": root_seed, "metrics": ["share_satisfied", "coverage_basic_all"],
+              "settings": dict(settings or {})}
     ref = experiment_from_dict({**common, "name": "robustness_reference"},
                                file=f"{out_dir} (ranking check, defaults)")
     corners = experiment_from_dict({
