@@ -66,6 +66,8 @@ class Experiment:
         scenario_configs: Label -> ``Scenario.to_dict()`` with the settings applied.
         scenario_hashes: Label -> scenario fingerprint (settings applied, locations dropped).
         applicable: Label -> names of the factors that apply to that scenario.
+        sizes: Label -> the parameters (``model.params.Params``) of the scenario at its own
+            configuration and at each factor's extreme values (for the footprint estimate).
     """
 
     name: str
@@ -87,6 +89,7 @@ class Experiment:
     scenario_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     scenario_hashes: dict[str, str] = field(default_factory=dict)
     applicable: dict[str, list[str]] = field(default_factory=dict)
+    sizes: dict[str, list[Any]] = field(default_factory=dict, repr=False)
 
     @property
     def seeds(self) -> list[int]:

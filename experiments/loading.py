@@ -127,6 +127,7 @@ def experiment_from_dict(data: dict[str, Any], *, file: str = "<experiment>",
     configs: dict[str, dict[str, Any]] = {}
     hashes: dict[str, str] = {}
     kinds: dict[str, set[str]] = {}
+    params: dict[str, Any] = {}
     for i, src in enumerate(scen_sources):
         key = f"scenarios[{i}]"
         source = _resolve_source(src, base_dir)
@@ -145,6 +146,7 @@ def experiment_from_dict(data: dict[str, Any], *, file: str = "<experiment>",
         configs[label] = cfg
         hashes[label] = scenario_fingerprint(scen)
         kinds[label] = {p.get("kind") for p in cfg.get("policies", []) if isinstance(p, dict)}
+        params[label] = scen.params
 
     baseline = top.get("baseline") or labels[0]
     if baseline not in labels:
@@ -153,6 +155,7 @@ def experiment_from_dict(data: dict[str, Any], *, file: str = "<experiment>",
     applicable = {label: [f.name for f in factors
                           if f.policy_kind is None or f.policy_kind in kinds[label]]
                   for label in labels}
+    sizes: dict[str, list[Any]] = {label: [params[label]] for label in labels}
     for f in factors:
         users = [s for s in labels if f.name in applicable[s]]
         if not users:
@@ -161,7 +164,7 @@ def experiment_from_dict(data: dict[str, Any], *, file: str = "<experiment>",
         for value in f.probe_values():
             for s in users:
                 try:
-                    load(sources[s], {**settings, f.name: value})
+                    sizes[s].append(load(sources[s], {**settings, f.name: value}).params)
                 except ValueError as exc:
                     problem = getattr(exc, "problem", str(exc))
                     raise ExperimentError(file, f"{f.table}.{f.name}", f"value {value!r} "
@@ -171,7 +174,7 @@ def experiment_from_dict(data: dict[str, Any], *, file: str = "<experiment>",
         sources=sources, baseline=baseline, replicates=replicates, days=days, warmup=warmup,
         root_seed=root_seed, metrics=metrics, settings=settings, method=method, design=design,
         factors=factors, points=points, scenario_configs=configs, scenario_hashes=hashes,
-        applicable=applicable)
+        applicable=applicable, sizes=sizes)
 
 
 def _str_list(file: str, key: str, value: Any) -> list[str]:

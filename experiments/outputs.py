@@ -216,12 +216,22 @@ def partial_dir(path: Path, writer: str) -> Path:
     Its name carries the host and process id, so that :func:`clean_stale_partials` removes
     only the leftovers of dead processes of this host.
     """
-    import tempfile
+    import secrets
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tag = f".{safe_name(path.name, 40)}{PARTIAL}{safe_name(socket.gethostname(), 40)}-{os.getpid()}-"
-    tmp = Path(tempfile.mkdtemp(prefix=tag, dir=path.parent))
-    write_marker(tmp, writer)
+    while True:
+        tmp = path.parent / (tag + secrets.token_hex(4))
+        try:
+            tmp.mkdir()  # the usual permissions (umask), unlike mkdtemp's 0700
+            break
+        except FileExistsError:
+            continue
+    try:
+        write_marker(tmp, writer)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return tmp
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from experiments.budget import check_budget, estimate_batch
 from experiments.definition import Experiment, scenario_fingerprint
 from experiments.dispatch import BatchInterruptedError, ProgressBar, run_all
 from experiments.execute import RunTask, execute_run
@@ -32,6 +33,7 @@ from experiments.plan import Plan, RunSpec, make_plan
 from experiments.provenance import code_version
 from experiments.store import ResultStore, ScanReport
 from experiments.tables import assemble
+from model.errors import OutputError
 
 WRITER = "lifecircle experiment"
 RESULT_PATTERNS = ("manifest.json", "experiment.toml", "*.parquet", ".lifecircle.lock",
@@ -68,18 +70,19 @@ class BatchOutcome:
         return not self.failed and not self.interrupted
 
 
-def check_batch(experiment: Experiment, out_dir: str | Path, *, force: bool = False
-                ) -> tuple[Plan, ScanReport]:
-    """Plan the experiment and check its results folder, writing nothing (``--dry-run``).
+def check_batch(experiment: Experiment, out_dir: str | Path, *, force: bool = False,
+                executor: ExecutorSpec | Executor | None = None) -> tuple[Plan, ScanReport]:
+    """Plan the experiment and check its budget and results folder, writing nothing.
 
     Returns:
         The plan and what the folder already holds.
 
     Raises:
-        ExperimentError, OutputError, ResultsError: The plan, the folder or its manifest is
-            refused.
+        ExperimentError, OutputError, ResultsError: The plan, its memory or time estimate,
+            the folder or its manifest is refused.
     """
     plan = make_plan(experiment)
+    check_budget(experiment, plan, executor if isinstance(executor, ExecutorSpec) else None)
     out = Path(out_dir)
     existing = check_output_dir(out, force=force, writer=WRITER, patterns=RESULT_PATTERNS,
                                 reuse=True)
@@ -88,6 +91,11 @@ def check_batch(experiment: Experiment, out_dir: str | Path, *, force: bool = Fa
         return plan, ScanReport()
     check_manifest(store, experiment)
     return plan, store.scan(plan.keys())
+
+
+def estimate_text(experiment: Experiment, plan: Plan, executor: ExecutorSpec) -> str:
+    """The batch's memory and time estimate, in one line."""
+    return estimate_batch(experiment, plan, executor).describe()
 
 
 def expected_hashes(runs: list[RunSpec]) -> dict[str, str]:
@@ -126,7 +134,7 @@ def run_batch(experiment: Experiment, out_dir: str | Path,
     Raises:
         ExperimentError, OutputError, ResultsError: Refused before anything runs.
     """
-    plan, _ = check_batch(experiment, out_dir, force=force)
+    plan, _ = check_batch(experiment, out_dir, force=force, executor=executor)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(out)
@@ -152,6 +160,7 @@ def run_batch(experiment: Experiment, out_dir: str | Path,
         if outcome.skipped:
             log(f"resuming {experiment.name}: {outcome.skipped} of {len(plan)} runs already "
                 f"finished, {len(todo)} to do")
+        failure: OSError | None = None
         try:
             if todo:
                 _run(experiment, store, todo, executor, outcome, progress, version)
@@ -159,8 +168,18 @@ def run_batch(experiment: Experiment, out_dir: str | Path,
             outcome.interrupted = True
             log(f"\ninterrupted: {len(outcome.executed)} runs recorded in this session; "
                 "run the same command again to resume")
+        except OSError as exc:  # a full disk, a folder gone: what was committed is kept
+            failure = exc
         finally:
-            assemble(store, manifest)
+            try:
+                assemble(store, manifest)
+            except OSError as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise OutputError(out, "", f"could not write {failure.filename or 'a file'}: "
+                              f"{failure.strerror or failure}; the {len(outcome.executed)} runs "
+                              "recorded before are kept: fix that and run the same command "
+                              "again to resume") from None
     return outcome
 
 

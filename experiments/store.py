@@ -78,9 +78,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _named(exc, path) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _named(exc: OSError, path: Path) -> OSError:
+    """The same error, naming the file lifecircle was writing."""
+    text = exc.strerror or str(exc)
+    if "No space left" in text or exc.errno == 28:
+        text = "no space left on device"
+    return OSError(exc.errno, text, str(path))
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
@@ -97,6 +108,9 @@ def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _named(exc, path) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

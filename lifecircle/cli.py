@@ -74,16 +74,19 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check scenario files without running them."""
     from model import ScenarioError, load_scenario
+    from model.footprint import check_fits
 
     bad = 0
     for f in args.files:
         try:
             sc = load_scenario(f)
+            fp = check_fits(sc.params, f)
         except ScenarioError as e:
             exits.error(str(e))
             bad += 1
             continue
-        print(f"ok: {f} ({sc.name}; {len(sc.policies)} policies; hash {sc.config_hash()})")
+        print(f"ok: {f} ({sc.name}; {len(sc.policies)} policies; hash {sc.config_hash()}; "
+              f"{fp.describe()})")
     return exits.INVALID if bad else exits.OK
 
 
@@ -93,9 +96,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from experiments.single import default_out, run_single
     from model import HEADLINE_METRICS, load_scenario
+    from model.footprint import check_fits, check_time
 
     overrides = parse_sets(args.set or [])
     scenario = load_scenario(args.scenario, overrides or None)
+    fp = check_fits(scenario.params, str(args.scenario))
+    check_time(fp.run_seconds(args.days), "--days", str(args.days),
+               f"{args.days:,} days of a city of {fp.describe()}")
     out = Path(args.out) if args.out else default_out(scenario.name, args.seed)
     bar = tqdm(total=args.days, desc=f"{scenario.name} seed {args.seed}", unit="day",
                disable=args.no_progress or not sys.stderr.isatty(), file=sys.stderr)
@@ -123,7 +130,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     """Run (or resume) an experiment batch."""
     from experiments.executors import ExecutorSpec
     from experiments.loading import load_experiment
-    from experiments.runner import check_batch, failures, run_batch
+    from experiments.runner import check_batch, estimate_text, failures, run_batch
 
     if args.scheduler and args.local_cluster:
         exits.error("--scheduler and --local-cluster exclude each other")
@@ -132,7 +139,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / exp.name
     spec = ExecutorSpec(workers=args.workers, scheduler=args.scheduler,
                         local_cluster=args.local_cluster)
-    plan, scan = check_batch(exp, out, force=args.force)
+    plan, scan = check_batch(exp, out, force=args.force, executor=spec)
     if args.dry_run:
         n_points = len({(r.scenario, r.point) for r in plan})
         print(f"experiment {exp.name} (config hash {exp.config_hash()}), valid")
@@ -145,6 +152,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
             print(f"  warning: {out}/{line}")
         print(f"  runs: {len(plan)} planned, {len(scan.done)} already finished in {out}, "
               f"{len(plan) - len(scan.done)} to do on {spec.describe()}")
+        print(f"  estimate: {estimate_text(exp, plan, spec)}")
         print("  (dry run: nothing was run or written)")
         return exits.OK
     print(f"experiment {exp.name}: {len(plan)} runs into {out} on {spec.describe()}",
@@ -323,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or exits.OK)
     except LifecircleError as err:
         exits.error(str(err))
+        return exits.INVALID
+    except OSError as err:  # e.g. a disk that filled up while writing
+        exits.error(f"{err.filename or args.command}: {err.strerror or err}")
         return exits.INVALID
     except KeyboardInterrupt:
         exits.error("interrupted")

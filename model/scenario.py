@@ -265,7 +265,9 @@ def build_scenario(raw: dict[str, Any], where: str, name: str | None = None) -> 
     for cat, vals in table.items():
         merged = {**vals, **raw["categories"].get(cat, {})}
         categories.append(make_category(where, cat, merged))
-    policies = tuple(validate_policy_spec(p.get("where", where), p) for p in raw["policies"])
+    names = tuple(c.name for c in categories)
+    policies = tuple(validate_policy_spec(p.get("where", where), p, names)
+                     for p in raw["policies"])
     return Scenario(name=name or raw.get("name", "scenario"), params=params,
                     categories=tuple(categories), policies=policies,
                     description=raw.get("description", ""), source=where)

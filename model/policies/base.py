@@ -36,6 +36,8 @@ class Policy:
     """Base class of all policies (see the module docstring for the lifecycle)."""
 
     kind: ClassVar[str] = ""
+    inputs: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False,
+                                               compare=False)
     start_day: int = spec(0, "First day the policy acts.", lo=0, hi=36_500)
     end_day: int = spec(-1, "Last day the policy acts (-1: until the end).", lo=-1, hi=36_500)
 
@@ -57,8 +59,13 @@ class Policy:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{self.kind}({args})"
 
-    def check(self, where: str) -> None:
-        """Cross-field rules; raise ScenarioError naming ``where``."""
+    def check(self, where: str, categories: tuple[str, ...] = ()) -> None:
+        """Cross-field rules and inputs; raise ScenarioError naming ``where``.
+
+        Args:
+            where: The scenario file the policy was declared in.
+            categories: The names of the scenario's category table.
+        """
         if self.end_day >= 0 and self.end_day < self.start_day:
             raise ScenarioError(where, f"policy.{self.kind}.end_day",
                                 f"{self.end_day} is before start_day {self.start_day}")
@@ -114,8 +121,13 @@ class Policy:
         return np.zeros(0, dtype=np.int64)
 
 
-def validate_policy_spec(where: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """Check a ``{kind, params}`` spec against the policy class; return a clean spec."""
+def validate_policy_spec(where: str, spec: dict[str, Any],
+                         categories: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Check a ``{kind, params}`` spec against the policy class; return a clean spec.
+
+    The clean spec also carries ``inputs``: what the policy read from files while being
+    checked (a routes file's stops), so that they are part of the configuration and its hash.
+    """
     kind = spec.get("kind")
     if not isinstance(kind, str) or kind not in POLICY_KINDS:
         raise ScenarioError(where, "policy.kind", f"{kind!r} is not a policy kind"
@@ -125,10 +137,15 @@ def validate_policy_spec(where: str, spec: dict[str, Any]) -> dict[str, Any]:
     clean = check_mapping(where, cls, spec.get("params", {}), prefix=f"policy.{kind}.",
                           what="policy parameter")
     policy = cls(**clean)
-    policy.check(where)
-    return policy.spec()
+    policy.check(where, tuple(categories))
+    out = policy.spec()
+    if policy.inputs:
+        out["inputs"] = policy.inputs
+    return out
 
 
 def make_policy(spec: dict[str, Any]) -> Policy:
-    """Build a policy object from a validated ``{kind, params}`` spec."""
-    return POLICY_KINDS[spec["kind"]](**spec["params"])
+    """Build a policy object from a validated ``{kind, params}`` spec (and its inputs)."""
+    policy = POLICY_KINDS[spec["kind"]](**spec["params"])
+    policy.inputs = dict(spec.get("inputs", {}))
+    return policy

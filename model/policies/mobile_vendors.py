@@ -11,7 +11,6 @@ margin on sales).
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from ..errors import ScenarioError
 from ..schema import spec
 from ..supply import SRC_VENDOR
 from .base import Policy
+from .inputs import category_list, read_routes, resolve_file
 from .placement import greedy_cover, lacking, walkable_road_cells
 
 
@@ -64,25 +64,25 @@ class MobileVendors(Policy):
     goods: str = spec("fresh_food", "Categories sold, comma separated (deliverable ones).")
     routes_file: str = spec("", "TOML file with given routes; empty: plan routes.")
 
-    def check(self, where: str) -> None:
-        """Opening hours must be ordered; goods must be known categories."""
-        super().check(where)
+    def check(self, where: str, categories: tuple[str, ...] = ()) -> None:
+        """Hours ordered; goods known categories; a routes file found and well formed."""
+        super().check(where, categories)
         if self.close_hour <= self.open_hour:
             raise ScenarioError(where, "policy.mobile_vendors.close_hour",
                                 f"{self.close_hour} must be after open_hour {self.open_hour}")
-        if self.routes_file and not Path(self.routes_file).is_file():
-            raise ScenarioError(where, "policy.mobile_vendors.routes_file",
-                                f"file not found: {self.routes_file}")
+        category_list(where, "policy.mobile_vendors.goods", self.goods, categories)
+        if self.routes_file:
+            key = "policy.mobile_vendors.routes_file"
+            path = resolve_file(where, key, self.routes_file)
+            self.inputs["routes"] = read_routes(where, key, path)
+            self.routes_file = str(path)
 
     def setup(self, model) -> None:
         """Plan or read routes, add the stops as sites and their offers (closed until start)."""
         super().setup(model)
 
-        goods = [g.strip() for g in self.goods.split(",") if g.strip()]
-        for g in goods:
-            if g not in model.categories.index:
-                raise ScenarioError("policy", "policy.mobile_vendors.goods",
-                                    f"unknown category {g!r}; known: {model.categories.names}")
+        goods = category_list("policy", "policy.mobile_vendors.goods", self.goods,
+                              tuple(model.categories.names))
         self.routes = self._read_routes(model) if self.routes_file else self._plan_routes(model)
         stops = [xy for route in self.routes for xy in route]
         self.stop_sites = model.supply.add_sites(np.array(stops), 0.0, storefront=False)
@@ -106,11 +106,14 @@ class MobileVendors(Policy):
         self._converted_on = -1
 
     def _read_routes(self, model) -> list[list[tuple[int, int]]]:
-
-        data = tomllib.loads(Path(self.routes_file).read_text())
+        """The routes checked with the scenario (``inputs``); each stop must be walkable."""
+        given = self.inputs.get("routes")
+        if given is None:  # a policy built without validation: read the file now
+            given = read_routes("policy", "policy.mobile_vendors.routes_file",
+                                Path(self.routes_file))
         routes = []
-        for i, bus in enumerate(data.get("bus", [])):
-            stops = [tuple(int(v) for v in xy) for xy in bus.get("stops", [])]
+        for i, stops_given in enumerate(given):
+            stops = [(int(xy[0]), int(xy[1])) for xy in stops_given]
             for xy in stops:
                 ok = 0 <= xy[0] < model.city.width and 0 <= xy[1] < model.city.height
                 if not ok or not model.city.walkable[xy]:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..city import NEW
-from ..errors import ScenarioError
 from ..metrics import coverage_matrix
 from ..schema import spec
 from .base import Policy
+from .inputs import category_list
 from .placement import greedy_cover
 
 
@@ -33,17 +33,19 @@ class NeighborhoodCenter(Policy):
                               "Staff cost per category relative to a stand-alone shop.",
                               lo=0, hi=5, source="assumption (shared staff)")
 
+    def check(self, where: str, categories: tuple[str, ...] = ()) -> None:
+        """The categories served must be known, at least one, none twice."""
+        super().check(where, categories)
+        category_list(where, "policy.neighborhood_center.categories", self.categories,
+                      categories)
+
     def setup(self, model) -> None:
         """Pick the site."""
         super().setup(model)
 
-        self.cat_idx = []
-        for c in self.categories.split(","):
-            c = c.strip()
-            if c not in model.categories.index:
-                raise ScenarioError("policy", "policy.neighborhood_center.categories",
-                                    f"unknown category {c!r}; known: {model.categories.names}")
-            self.cat_idx.append(model.categories.index[c])
+        names = category_list("policy", "policy.neighborhood_center.categories",
+                              self.categories, tuple(model.categories.names))
+        self.cat_idx = [model.categories.index[c] for c in names]
         sup, city = model.supply, model.city
         vacant = sup.vacant_storefronts()
         vacant = vacant[city.community_kind[city.community[tuple(sup.site_xy[vacant].T)]] == NEW]
