@@ -1,7 +1,7 @@
 """``lifecircle run``: one scenario, one seed, written as a folder of three files.
 
 ``daily.parquet`` (the daily metrics), ``summary.parquet`` (one row:
-:func:`experiments.summary.summarize_run` plus the yuan each policy spent) and
+:func:`experiments.summary.summarize_run`, the same as an experiment's) and
 ``config.json`` (resolved configuration and its hash, seed, days, overrides, code version,
 policies, run time). Everything is checked before the simulation starts; the files are
 written into a hidden partial folder beside the output and moved into place only when
@@ -92,8 +92,7 @@ def run_single(scenario: Any, seed: int, days: int, warmup: int, out: Path, *,
         model, daily = simulate_run(scenario, seed, days, on_day)
         warmup = min(warmup, days - 1)
         summary = {"scenario": scenario.name, "seed": seed, "days": days, "warmup": warmup,
-                   **summarize_run(daily, warmup),
-                   **{f"spend_{k}": v for k, v in model.ledger.items()}}
+                   **summarize_run(daily, warmup)}
         config = {"scenario": scenario.to_dict(), "config_hash": scenario.config_hash(),
                   "seed": seed, "days": days, "warmup": warmup, "overrides": overrides or {},
                   "code_version": code_version(),

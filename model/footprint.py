@@ -1,20 +1,26 @@
 """How big a city is before it is built: cells, residents, candidate pairs, memory and time.
 
-:func:`estimate` reads only the parameters (no city is built), following the layout rules of
-``city.py`` (old blocks: a lane every ``old_street_spacing`` cells; new blocks: a pavement
-ring, a wall ring, a residential interior) and the choice set of ``reach.py`` (offers within
-``walk_cutoff_m`` of a home cell). Memory and time are linear in those counts, with
-coefficients measured on this project's machine (``benchmarks/bench_footprint.py``; peak RSS
-of a run at 5,000 to 320,000 residents) and rounded up. :func:`check_fits` refuses a city whose
-estimate exceeds this machine's memory (``LIFECIRCLE_MAX_MEMORY_GB`` overrides the limit).
+:func:`estimate` does not build the city: it lays out one old and one new community block
+with ``city.City`` itself (so the counts follow the layout rules wherever they change) and
+multiplies by the number of blocks of each kind; the choice set (offers within
+``walk_cutoff_m`` of a home cell) is estimated from the storefront density. Memory and time
+are linear in those counts, with coefficients measured on this project's machine
+(``benchmarks/bench_footprint.py``: peak RSS and day times at 10,000 to 1.9 M places) and
+rounded up. :func:`check_fits` refuses a city whose estimate exceeds this machine's memory
+(``LIFECIRCLE_MAX_MEMORY_GB`` overrides the limit); :func:`check_time` work that would take
+longer than ``LIFECIRCLE_MAX_HOURS``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass
 
+import numpy as np
+
+from .city import NEW, OLD, City, round_half_up
 from .errors import ScenarioError
 from .params import Params
 
@@ -28,7 +34,7 @@ BASE_BYTES = 300e6            # interpreter, numpy, numba, mesa, pandas loaded
 BYTES_PER_RESIDENT = 600.0    # per place at full occupancy: arrays + thin Mesa agents
 BYTES_PER_CELL = 60.0         # grid arrays and Mesa's cell objects (per grid cell)
 BYTES_PER_PAIR = 16.0         # candidate index: (home cell, offer) with walk and weight
-SECONDS_PER_RESIDENT_DAY = 3.5e-7
+SECONDS_PER_RESIDENT_DAY = 6e-7
 SECONDS_PER_PAIR_DAY = 1e-9
 SETUP_SECONDS_PER_RESIDENT = 1e-5
 SECONDARY_OFFERS = 1.35       # offers per storefront (secondary categories, parcel points)
@@ -72,30 +78,37 @@ class Footprint:
 def estimate(params: Params) -> Footprint:
     """Estimate cells, residents, candidate pairs, memory and time from the parameters."""
     p = params
-    B = p.block_cells
     n = p.communities_x * p.communities_y
-    n_old = int(round(p.share_old * n))
-    n_new = n - n_old
-    cells = (p.communities_x * B + 1) * (p.communities_y * B + 1)
-    old_cells = (B - math.ceil(B / p.old_street_spacing)) ** 2  # non-lane cells of a block
-    old_fronts = min(p.storefronts_per_block_old, old_cells)       # taken from those cells
-    new_fronts = min(p.storefronts_per_block_new, 4 * max(0, B - 3))  # on the pavement ring
-    old_homes, new_homes = old_cells - old_fronts, max(0, B - 5) ** 2
-    home_cells = n_old * old_homes + n_new * new_homes
-    residents = int(n_old * old_homes * round(p.residents_per_cell_old)
-                    + n_new * new_homes * round(p.residents_per_cell_new))
-    storefronts = n_old * old_fronts + n_new * new_fronts
+    n_old = round_half_up(p.share_old * n)
+    per_kind = _one_block_of_each(p)
+    homes = n_old * per_kind[OLD][0] + (n - n_old) * per_kind[NEW][0]
+    residents = n_old * per_kind[OLD][1] + (n - n_old) * per_kind[NEW][1]
+    storefronts = n_old * per_kind[OLD][2] + (n - n_old) * per_kind[NEW][2]
+    cells = (p.communities_x * p.block_cells + 1) * (p.communities_y * p.block_cells + 1)
     r = int(p.walk_cutoff_m / p.cell_size_m)
     reach_cells = min(cells, 2 * r * r + 2 * r + 1)
     offers_in_reach = min(storefronts, storefronts / cells * reach_cells) * SECONDARY_OFFERS
-    pairs = int(home_cells * offers_in_reach)
+    pairs = int(homes * offers_in_reach)
     memory = (BASE_BYTES + BYTES_PER_RESIDENT * residents + BYTES_PER_CELL * cells
               + BYTES_PER_PAIR * pairs)
     per_day = 2e-3 + SECONDS_PER_RESIDENT_DAY * residents + SECONDS_PER_PAIR_DAY * pairs
     setup = 0.5 + SETUP_SECONDS_PER_RESIDENT * residents + 2e-8 * (cells + pairs)
-    return Footprint(cells=cells, home_cells=home_cells, residents=residents,
+    return Footprint(cells=cells, home_cells=homes, residents=residents,
                      storefronts=storefronts, candidate_pairs=pairs, memory_bytes=memory,
                      setup_seconds=setup, seconds_per_day=per_day)
+
+
+def _one_block_of_each(p: Params) -> dict[int, tuple[int, int, int]]:
+    """(home cells, places, storefronts) of one old and one new block, laid out by City."""
+    two = dataclasses.replace(p, communities_x=1, communities_y=2, share_old=0.5)
+    city = City(two, np.random.default_rng(0))
+    out = {}
+    for kind in (OLD, NEW):
+        cid = int(np.flatnonzero(city.community_kind == kind)[0])
+        mine = city.home_community == cid
+        out[kind] = (int(mine.sum()), int(city.home_capacity[mine].sum()),
+                     int((city.storefront_community == cid).sum()))
+    return out
 
 
 def memory_limit() -> float:

@@ -179,10 +179,11 @@ def test_dry_run_writes_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("name", ["policy_comparison", "sweep_chain_subsidy",
-                                  "morris_screening"])
+@pytest.mark.parametrize("name", ["experiments/policy_comparison", "experiments/sweep_chain_subsidy",
+                                  "experiments/morris_screening", "validation/validation",
+                                  "validation/calibration", "validation/sensitivity"])
 def test_ready_made_experiments_are_valid(name):
-    path = ROOT / "experiments" / f"{name}.toml"
+    path = ROOT / f"{name}.toml"
     if not path.exists():
         pytest.fail(f"{path} is missing")
     exp = load_experiment(path)
