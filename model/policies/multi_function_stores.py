@@ -16,11 +16,11 @@ one-off fit-out ``fit_out_yuan`` per service and receives the public start-up gr
 
     expected visits x spend x price x margin - extra staff + (grant - fit-out) / horizon > 0
 
-with the expected visits of a new outlet of that category at the store's site against the
-offers already there (``entry.expected_visits``, at most the service's capacity) and the
-entrants' horizon ``entry_horizon_days``. Grants are paid within a yearly budget (a grant is
-offered only while the budget left this budget year covers it). The services stay when the
-policy ends (the stores invested in them); they close with their store.
+with the expected visits of a new outlet of that category and quality at the store's site
+against the offers already there, by resident group (``entry.site_sales``, at most the
+service's capacity) and the entrants' horizon ``entry_horizon_days``. Grants are paid within a
+yearly budget (a grant is offered only while the budget left this budget year covers it). The
+services stay when the policy ends (the stores invested in them); they close with their store.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..categories import category_names
-from ..entry import attraction_sums, expected_demand, expected_visits, shop_margin
+from ..entry import attraction_sums, expected_demand, shop_margin, site_sales
 from ..errors import ScenarioError
 from ..schema import spec
 from .base import Policy
@@ -133,20 +133,20 @@ class MultiFunctionStores(Policy):
             price = float(offers.price[mine & (offers.category == shops.category[sid])][0])
             serves = set(offers.category[mine].tolist())
             chain = bool(shops.chain[sid])
-            homes, e, visits = expected_visits(model, site, price, demand, attraction,
-                                               quality=self.quality)
             margin = shop_margin(model, np.arange(cats.k), np.full(cats.k, chain),
                                  np.full(cats.k, price))
-            gain = np.minimum(visits, np.floor(cap + 1e-9)) * cats.spend * price * margin - staff
             for k in self.service_idx.tolist():
                 if k in serves:
                     continue  # it serves this already
                 if self._left(model) < self.grant_per_service:
                     return
-                if gain[k] + (self.grant_per_service - self.fit_out_yuan) / p.entry_horizon_days <= 0:
+                sales, homes, e = site_sales(model, site, price, demand, attraction, k,
+                                             quality=self.quality, capacity=float(cap[k]))
+                gain = sales * margin[k] - staff[k]
+                if gain + (self.grant_per_service - self.fit_out_yuan) / p.entry_horizon_days <= 0:
                     continue  # the service does not pay for this store
                 self._add(model, sid, k, price, float(margin[k]), float(cap[k]), float(staff[k]))
-                attraction[homes, k] += e[:, k]  # later stores this round see this one
+                attraction[:, homes, k] += e  # later stores this round see this one
 
     def _add(self, model, sid: int, k: int, price: float, margin: float, cap: float,
              staff: float) -> None:
