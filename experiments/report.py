@@ -32,6 +32,7 @@ from experiments.report_figures import (
     fig_timeseries,
     figure_name,
 )
+from experiments.report_grades import add_grades_section
 from experiments.report_tables import (
     add_separation_warnings,
     at_a_glance,
@@ -176,6 +177,8 @@ def _build(x: _Inputs) -> Doc:
             Block("table", glance)]
     _costs(doc, x, ce, multi_point)
     _series_and_coverage(doc, x, summary)
+    add_grades_section(doc, x.out, summary, x.scenarios, x.others, x.baseline, n_boot=N_BOOT,
+                       level=CI_LEVEL, test=x.test, seed=x.seed + 3, point_label=multi_point)
     if x.factors and x.method in ("grid", "lhs"):
         _surfaces(doc, x)
     if x.factors and x.method == "morris":

@@ -27,7 +27,7 @@ from experiments.plan import REFERENCE_POINT
 
 #: Metrics expressed as shares (0..1); reported in percentage points.
 SHARE_PREFIXES = ("share_", "coverage_", "unmet_rate", "chain_rate", "satisfaction_mean",
-                  "gini_")
+                  "gini_", "grade_share_")
 
 
 def is_share(metric: str) -> bool:

@@ -176,3 +176,27 @@ def test_a_policy_that_fills_a_missing_basic_format_lifts_circles_out_of_below_b
         # a community's grade never falls when a format is added
         assert np.all(mf.community_grades() >= base.community_grades())
     assert max(lifted) > 0.2 and np.mean(lifted) > 0
+
+
+def test_the_reports_grade_levels_add_up_and_at_least_basic_is_one_minus_below_basic():
+    from experiments.report_grades import AT_LEAST_BASIC, grade_frame, grade_levels
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for scenario in ("baseline", "policy"):
+        for rep in range(3):
+            shares = {}
+            for sfx in GRADE_SUFFIXES:
+                w = rng.dirichlet(np.ones(4))
+                shares.update({f"grade_share_{g}{sfx}": w[i] for i, g in enumerate(GRADES)})
+            rows.append({"scenario": scenario, "point": 0, "replicate": rep, **shares})
+    import pandas as pd
+
+    frame = grade_frame(pd.DataFrame(rows))
+    for sfx in GRADE_SUFFIXES:
+        assert np.allclose(frame[f"{AT_LEAST_BASIC}{sfx}"], 1 - frame[f"grade_share_none{sfx}"])
+    levels = grade_levels(frame, ["baseline", "policy"])
+    assert np.allclose(levels.iloc[:, :4].sum(axis=1), 100.0)
+    assert list(levels.index) == ["baseline", "policy"]
+    old = frame[frame["scenario"] == "policy"][f"{AT_LEAST_BASIC}_old"].mean() * 100
+    assert levels.loc["policy", "at least basic, old"] == pytest.approx(old)
