@@ -133,7 +133,7 @@ def _first_factored(lo, hi, need_res, need_cat, home, income, access, speed, age
                     speeds, age_thr, std_class, ptr, cand_offer, cand_walk, cand_packed,
                     offer_w, walk_w, outside_w, ref_w, money_per_util, o_price, o_fee,
                     o_discount60, o_free_age, know, salt, code_in_sight, k_miss_offer,
-                    k_listed, k_miss_home, u_choice,
+                    k_miss_user, k_miss_home, u_choice,
                     chosen, pos, walk_min, score, paid, surplus, u_again):  # pragma: no cover
     """First choices of needs ``lo:hi`` with the factored weights (see the module docstring)."""
     K = outside_w.shape[0]
@@ -169,15 +169,15 @@ def _first_factored(lo, hi, need_res, need_cat, home, income, access, speed, age
         total = out_w
         if know:  # only the offers the resident knows weigh (module knowledge)
             miss_h = k_miss_home[row]
-            platform = (access[r] & ACCESS_PLATFORM) != 0
+            # a platform user misses no listed shop: its own per-offer chances
+            miss_o = k_miss_user if (access[r] & ACCESS_PLATFORM) != 0 else k_miss_offer
             hr = resident_hash(salt, r)
             for j in range(a, b):
                 pk = cand_packed[j]
                 o = pk >> WALK_BITS
                 code = pk & WALK_MASK
                 # branch-free: whether r knows o is a coin flip the CPU cannot predict
-                known = (pair_uniform(hr, o) >= k_miss_offer[o] * miss_h) | code_in_sight[code] \
-                    | (platform & k_listed[o])
+                known = (pair_uniform(hr, o) >= miss_o[o] * miss_h) | code_in_sight[code]
                 total += flat_ow[o * n_ty + ty] * flat_ww[ws + code] * known
                 buf[j - a] = total
         else:
@@ -590,8 +590,9 @@ def run_choice(model, need_res: np.ndarray, need_cat: np.ndarray,
                 pop.age, speeds, age_thr, std_class, idx.ptr, idx.offer, idx.walk_m, offer_walk,
                 offer_w, walk_w, np.exp(c.outside_u - c.shift), np.exp(c.ref_u - c.shift),
                 c.money_per_util, offers.price, offers.fee, offers.discount60, offers.free_age,
-                kt.on, kt.salt, idx.walk_values <= kt.sight_m, kt.miss_offer, kt.listed,
-                miss_home, u_choice, chosen, pos, walk_min, score, paid, surplus, u_again)
+                kt.on, kt.salt, idx.walk_values <= kt.sight_m, kt.miss_offer,
+                np.where(kt.listed, 0.0, kt.miss_offer), miss_home, u_choice, chosen, pos,
+                walk_min, score, paid, surplus, u_again)
         _run_chunked(n, args)
     turned = np.zeros(n, dtype=bool)
     attempts = np.zeros(len(offers))

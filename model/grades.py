@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 GRADES = ("none", "basic", "upgraded", "quality")
@@ -46,11 +47,24 @@ def format_presence(coverage: np.ndarray, community: np.ndarray, n_communities: 
     Returns:
         ``(present, residents)``: (communities, categories) bool and residents per community.
     """
-    residents = np.bincount(community, minlength=n_communities)
-    hits = np.zeros((n_communities, coverage.shape[1]))
-    np.add.at(hits, community, coverage)
+    residents, hits = _tally(np.ascontiguousarray(community, dtype=np.int64),
+                             np.ascontiguousarray(coverage), n_communities)
     share = hits / np.maximum(residents, 1)[:, None]
     return (residents[:, None] > 0) & (share >= reach_share - 1e-12), residents
+
+
+@numba.njit(cache=True, nogil=True)
+def _tally(community, coverage, n):  # pragma: no cover - compiled
+    """Residents per community and, per (community, category), those covered (one pass)."""
+    residents = np.zeros(n, dtype=np.int64)
+    hits = np.zeros((n, coverage.shape[1]))
+    for i in range(community.shape[0]):
+        c = community[i]
+        residents[c] += 1
+        for k in range(coverage.shape[1]):
+            if coverage[i, k]:
+                hits[c, k] += 1.0
+    return residents, hits
 
 
 def grade_from_formats(present: np.ndarray, basic: np.ndarray, upgraded_share: float,
