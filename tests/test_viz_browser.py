@@ -306,10 +306,9 @@ def test_replay_a_run_of_a_finished_experiment(session):
     session.expect_day(6)
 
 
-def test_two_sessions_have_independent_models(browser, server_url):
-    ctx_a, ctx_b = new_context(browser), new_context(browser)
+def test_two_sessions_have_independent_models(context, server_url):
+    a, b = Session(context, server_url), Session(context, server_url)
     try:
-        a, b = Session(ctx_a, server_url), Session(ctx_b, server_url)
         for _ in range(3):
             a.step()
         assert b.day() == 0
@@ -318,42 +317,44 @@ def test_two_sessions_have_independent_models(browser, server_url):
         a.assert_offline()
         b.assert_offline()
     finally:
-        ctx_a.close()
-        ctx_b.close()
+        a.close()
+        b.close()
 
 
-@pytest.mark.parametrize(("width", "height", "min_map"), [(400, 800, 360), (1024, 768, 450),
-                                                         (1600, 1000, 560)])
-def test_layout_at_phone_laptop_and_wide_screens(browser, server_url, width, height, min_map):
-    ctx = new_context(browser, width, height)
-    try:
-        s = Session(ctx, server_url)
-        page = s.page
+#: (width, height, smallest map width in px) of a phone, a small laptop and a wide screen
+SCREENS = [(400, 800, 360), (1024, 768, 450), (1600, 1000, 560)]
+
+
+def test_layout_at_phone_laptop_and_wide_screens(session):
+    page = session.page
+    for width, height, min_map in SCREENS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.evaluate("() => document.querySelector('.lc-map img')"
+                      ".scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(300)
         geometry = page.evaluate("""() => {
             const box = s => document.querySelector(s).getBoundingClientRect();
             const map = box('.lc-map img');
             const hit = document.elementFromPoint(map.left + map.width / 2,
-                                                  Math.min(map.top + map.height / 2,
-                                                           window.innerHeight - 5));
+                                                  map.top + map.height / 2);
             const layers = [...document.querySelectorAll('.lc-layer .v-btn')]
                 .map(b => b.getBoundingClientRect().right);
-            return {map: map.width, hit: hit && hit.classList.contains('lc-map-img'),
+            return {map: map.width, hit: !!hit && hit.classList.contains('lc-map-img'),
                     layers: Math.max(...layers), width: document.documentElement.scrollWidth,
-                    step: box('.lc-runbar').bottom};
+                    bar: box('.lc-runbar').bottom};
         }""")
-        assert geometry["map"] >= min_map, geometry
-        assert geometry["hit"], geometry  # nothing covers the map
-        assert geometry["layers"] <= width, geometry  # no layer button cut off
-        assert geometry["width"] <= width + 1, geometry  # no sideways scrolling
-        assert geometry["step"] < 140, geometry  # Step / Play / Reset at the top
+        where = (width, geometry)
+        assert geometry["map"] >= min_map, where
+        assert geometry["hit"], where  # nothing covers the map
+        assert geometry["layers"] <= width, where  # no layer button cut off
+        assert geometry["width"] <= width + 1, where  # no sideways scrolling
+        assert geometry["bar"] < 140, where  # Step / Play / Reset at the top
         plots = page.locator(".lc-plots img")
         if width >= 1600:
-            assert plots.bounding_box()["y"] < height  # above the fold
+            assert plots.bounding_box()["y"] < height, where  # above the fold
         plots.scroll_into_view_if_needed()
         expect(plots).to_be_in_viewport()
-        page.locator(".lc-seed").scroll_into_view_if_needed()  # set-up reachable on a phone
-        expect(page.locator(".lc-seed")).to_be_in_viewport()
-        s.step()  # the run bar stays usable after scrolling
-        s.assert_offline()
-    finally:
-        ctx.close()
+        seed = page.locator(".lc-seed")  # the set-up is reachable (below, on a phone)
+        seed.scroll_into_view_if_needed()
+        expect(seed).to_be_in_viewport()
+        session.step()  # the sticky run bar stays usable after scrolling

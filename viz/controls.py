@@ -99,6 +99,7 @@ def ReplayCard(replay: Replay | None, on_open: Callable[[Replay], None],
 def SpeedCard(interval_ms: solara.Reactive[int], days_per_frame: solara.Reactive[int]):
     """How fast Play goes."""
     with solara.Card("Play speed", margin=0):
-        solara.SliderInt("Pause between frames (ms)", value=interval_ms, min=0, max=2000,
-                         step=50)
+        with solara.Div(classes=["lc-pause"]):
+            solara.SliderInt("Pause between frames (ms)", value=interval_ms, min=0, max=2000,
+                             step=50)
         solara.SliderInt("Days per frame", value=days_per_frame, min=1, max=30)
