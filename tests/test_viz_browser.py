@@ -116,7 +116,7 @@ def test_page_loads_offline_with_plots_and_csv_from_day_0(session):
     legend = page.locator(".lc-legend")
     expect(legend).to_contain_text("fresh food (basic)")
     expect(legend).to_contain_text("chain outlet")
-    for absent in ("mobile-vendor bus", "bus stop", "site a policy"):
+    for absent in ("mobile-vendor bus", "bus stop", "a policy made"):
         expect(legend).not_to_contain_text(absent)
     # the series start at day 0 and are the model's own numbers
     twin = build_model(Settings())
@@ -244,7 +244,7 @@ def test_idle_space_storefronts_appear_the_day_they_are_made(session):
     assert session.pixels([(x0 - m, y0 + painter.px // 2)]) == [[0, 0, 0]]
     expect(session.page.locator(".lc-summary")).to_contain_text(
         "12 idle spaces converted to storefronts")
-    expect(session.page.locator(".lc-legend")).to_contain_text("site a policy created")
+    expect(session.page.locator(".lc-legend")).to_contain_text("site or shop a policy made")
 
 
 def test_click_a_home_and_a_shop(session):

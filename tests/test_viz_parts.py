@@ -83,7 +83,7 @@ def test_map_draws_buses_layers_and_only_what_the_legend_lists(vendors):
         assert tuple(arr[int(cy), int(cx)]) == (0, 0, 0)
     assert {"bus", "stop", "route", "old", "new"} <= painter.drawn
     legend = legend_html(painter.drawn, vendors.model.categories)
-    assert "mobile-vendor bus" in legend and "site a policy" not in legend
+    assert "mobile-vendor bus" in legend and "a policy made" not in legend
     plain = painter.png()
     for layer in LAYERS[1:]:
         values = layer_values(vendors.model, layer, "fresh_food")
@@ -225,3 +225,28 @@ def test_a_replay_refuses_what_it_cannot_rebuild_exactly(results, tmp_path):
     record.write_text(json.dumps(data))
     with pytest.raises(ResultsError, match="rebuilds its configuration differently"):
         replay.replay_settings("tampered", data["run_id"], tmp_path)
+
+
+def test_policies_without_sites_of_their_own_leave_a_trace_on_the_map():
+    run = Run.build(Settings(scenario="instant_retail"))
+    run.step(1)
+    policy = run.model.policies[0]
+    assert len(policy.sites(run.model)) == 0 < len(policy.supported_shops(run.model))
+    painter = MapPainter(run.model)
+    painter.png()
+    assert "policy-site" in painter.drawn  # the stores that deliver are outlined
+    painter.png(policy_sites=False)
+    assert "policy-site" not in painter.drawn
+
+
+def test_day_d_is_drawn_at_x_d():
+    run = Run.build(Settings())
+    painter = PlotPainter(run)
+    painter.png()
+    for line, _col, _twin in painter.lines:
+        assert list(line.get_xdata()) == [0]
+    run.step(2)
+    painter.png()
+    for line, col, _twin in painter.lines:
+        assert list(line.get_xdata()) == [0, 1, 2]
+        assert list(line.get_ydata()) == pytest.approx(run.frame()[col].tolist(), nan_ok=True)

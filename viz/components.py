@@ -39,6 +39,7 @@ def MapPanel(run: Run, layer: solara.Reactive[str], category: solara.Reactive[st
              categories: CategoryTable, on_use: Callable[[], None]):
     """Layer buttons, the map (click a cell to inspect it), its colour bar and legend."""
     counter = update_counter.get()
+    outline = solara.use_reactive(True)
     painter = solara.use_memo(lambda: MapPainter(run.model), dependencies=[run])
     lay = LAYER_BY_KEY[layer.value]
     diff_on = difference.value and run.twin is not None and lay is not PLAIN_MAP
@@ -48,12 +49,13 @@ def MapPanel(run: Run, layer: solara.Reactive[str], category: solara.Reactive[st
             values = layer_values(run.model, lay, category.value)
             if diff_on:
                 values = values - layer_values(run.twin, lay, category.value)
-            png = painter.png(values, diverging=diff_on, selected=selected.value)
+            png = painter.png(values, diverging=diff_on, selected=selected.value,
+                              policy_sites=outline.value)
             return _data_url(png), set(painter.drawn)
 
     src, drawn = solara.use_memo(draw, dependencies=[painter, counter, layer.value,
                                                      category.value, diff_on, selected.value,
-                                                     run.twin is not None])
+                                                     run.twin is not None, outline.value])
 
     def clicked(data: dict) -> None:
         on_use()
@@ -65,6 +67,9 @@ def MapPanel(run: Run, layer: solara.Reactive[str], category: solara.Reactive[st
         if lay.per_category:
             solara.Select("Format", values=list(categories.names), value=category,
                           classes=["lc-category"])
+        if run.model.policies:
+            solara.Switch(label="Outline what the policies did", value=outline,
+                          classes=["lc-outline"])
         if run.twin is not None and lay is not PLAIN_MAP:
             solara.Switch(label="Show the difference from the baseline", value=difference,
                           classes=["lc-difference"])

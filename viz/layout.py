@@ -3,9 +3,10 @@
 No drawer or sidebar overlays the page: the run bar (day, Step, Play, Reset) stays at the top,
 and the rest flows in a grid whose columns follow the width:
 
-* >= 1500 px: set-up | map | plots above the text (the plots are above the fold);
-* 1100-1500 px: set-up | map beside the text, plots below;
-* 760-1100 px: set-up | map, then text and plots below it (the map keeps >= 450 px);
+* >= 1500 px: set-up | map and the clicked cell | plots above the text (the plots are
+  above the fold);
+* 760-1500 px: set-up | map, the clicked cell, the text, then the plots (the map keeps
+  >= 450 px);
 * < 760 px (phones): one column: map, text, plots, then the set-up (the run bar's
   "Set-up ↓" link jumps there).
 """
@@ -15,20 +16,18 @@ CSS = """
            grid-template-columns: 320px minmax(0, 1fr); grid-template-areas: "setup main";
            width: 100%; max-width: 100vw; }
 .lc-setup { grid-area: setup; min-width: 0; }
-.lc-main { grid-area: main; min-width: 0; display: grid; gap: 14px;
-           grid-template-columns: minmax(0, 640px) minmax(0, 1fr);
-           grid-template-areas: "map text" "plots plots" "inspect inspect"; }
-.lc-mapcol { grid-area: map; min-width: 0; }
-.lc-textcol { grid-area: text; min-width: 0; }
-.lc-plotcol { grid-area: plots; min-width: 0; }
-.lc-inspectcol { grid-area: inspect; min-width: 0; }
+.lc-main { grid-area: main; min-width: 0; display: grid; gap: 14px; align-items: start;
+           grid-template-columns: minmax(0, 1fr); }
+.lc-left, .lc-side { min-width: 0; display: flex; flex-direction: column; gap: 14px; }
+.lc-textcol { order: 1; min-width: 0; }
+.lc-plotcol { order: 2; min-width: 0; }
 @media (min-width: 1500px) {
-  .lc-main { grid-template-areas: "map plots" "map text" "inspect text"; }
+  .lc-main { grid-template-columns: minmax(0, 640px) minmax(0, 1fr); }
+  .lc-plotcol { order: 1; }
+  .lc-textcol { order: 2; }
 }
 @media (max-width: 1100px) {
   .lc-page { grid-template-columns: 290px minmax(0, 1fr); }
-  .lc-main { grid-template-columns: minmax(0, 1fr);
-             grid-template-areas: "map" "inspect" "text" "plots"; }
 }
 @media (max-width: 760px) {
   .lc-page { grid-template-columns: minmax(0, 1fr); grid-template-areas: "main" "setup";

@@ -37,7 +37,7 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("shop-hollow", _swatch(f"background:{WHITE};border:2px solid {BLACK}"),
      "shop (formats hidden on a difference map)"),
     ("policy-site", _swatch(f"border:3px double {BLACK};background:transparent"),
-     "site a policy created or changed"),
+     "site or shop a policy made, changed or supports"),
     ("bus", '<span class="lc-sw" style="width:0;height:0;border-left:8px solid transparent;'
      f'border-right:8px solid transparent;border-bottom:14px solid {BLACK}"></span>',
      "mobile-vendor bus"),

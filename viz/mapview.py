@@ -5,8 +5,8 @@ frame costs ~10-20 ms): the cells are coloured from ``city.cell_type`` (re-read 
 so a storefront a policy adds shows the day it appears), a per-cell layer is blended into the
 home cells, the picture is scaled to whole pixels per cell, and shops (squares: basic formats,
 circles: quality formats; a thick black rim: chain), vendor routes, stops, buses and the
-outline of every site a policy created or changed are drawn on it. The painter records what
-it drew (:attr:`MapPainter.drawn`), so the legend lists only what is on the map.
+outline of every site a policy created, changed or supports are drawn on it. The painter
+records what it drew (:attr:`MapPainter.drawn`), so the legend lists only what is on the map.
 """
 
 from __future__ import annotations
@@ -139,13 +139,15 @@ class MapPainter:
 
     # --- drawing -------------------------------------------------------------------------
     def image(self, values: np.ndarray | None = None, diverging: bool = False,
-              selected: tuple[int, int] | None = None) -> PIL.Image.Image:
+              selected: tuple[int, int] | None = None,
+              policy_sites: bool = True) -> PIL.Image.Image:
         """The map with per-cell ``values`` (0..1, or -1..1 when ``diverging``) blended in.
 
         Args:
             values: a (width, height) layer, NaN where it does not apply; None: plain map.
             diverging: ``values`` is a difference (drawn on the diverging ramp).
             selected: a cell to mark (the one the user clicked).
+            policy_sites: outline the sites and shops of every policy.
         """
         model, px = self.model, self.px
         city = model.city
@@ -179,17 +181,19 @@ class MapPainter:
             self._label_blocks(draw)
             self._outline_vacant(draw)
         self._draw_shops(draw, hollow=diverging)
-        self._draw_policy_sites(draw)
+        if policy_sites:
+            self._draw_policy_sites(draw)
         self._draw_vendors(draw)
         if selected is not None:
             self._mark(draw, selected)
         return img
 
     def png(self, values: np.ndarray | None = None, diverging: bool = False,
-            selected: tuple[int, int] | None = None) -> bytes:
+            selected: tuple[int, int] | None = None, policy_sites: bool = True) -> bytes:
         """The map as PNG bytes (see :meth:`image`)."""
         buf = io.BytesIO()
-        self.image(values, diverging, selected).save(buf, format="png", compress_level=1)
+        self.image(values, diverging, selected, policy_sites).save(buf, format="png",
+                                                                   compress_level=1)
         return buf.getvalue()
 
     def _label_blocks(self, draw: PIL.ImageDraw.ImageDraw) -> None:
@@ -228,12 +232,14 @@ class MapPainter:
             self.drawn.add("chain" if shop.chain else "independent")
 
     def _draw_policy_sites(self, draw: PIL.ImageDraw.ImageDraw) -> None:
-        """A black-and-white ring around each site a policy created or changed."""
+        """A black-and-white ring around each site a policy created, changed or supports."""
         model, px = self.model, self.px
         for policy in model.policies:
             if isinstance(policy, MobileVendors):
                 continue  # its sites are the stops, drawn as stops
-            for site in policy.sites(model).tolist():
+            shops = policy.supported_shops(model)
+            sites = np.union1d(policy.sites(model), model.supply.shops.site[shops])
+            for site in sites.astype(np.int64).tolist():
                 x0, y0 = self.corner(tuple(model.supply.site_xy[site].tolist()))
                 m = max(2, px // 4)
                 draw.rectangle([x0 - m, y0 - m, x0 + px - 1 + m, y0 + px - 1 + m],

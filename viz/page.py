@@ -209,12 +209,13 @@ def Page():
                         solara.Text("Building the model…")
                         solara.ProgressLinear(True)
                 return
-            with solara.Div(classes=["lc-mapcol"]):
-                MapPanel(run, layer, category, difference, selected, run.model.categories,
-                         activity.touch)
-            with solara.Div(classes=["lc-inspectcol"]):
+            with solara.Div(classes=["lc-left"]):
+                with solara.Div(classes=["lc-mapcol"]):
+                    MapPanel(run, layer, category, difference, selected,
+                             run.model.categories, activity.touch)
                 Inspector(run, selected)
-            with solara.Div(classes=["lc-textcol"]):
-                Summary(run)
-            with solara.Div(classes=["lc-plotcol"]):
-                Plots(run, pins.value)
+            with solara.Div(classes=["lc-side"]):
+                with solara.Div(classes=["lc-textcol"]):
+                    Summary(run)
+                with solara.Div(classes=["lc-plotcol"]):
+                    Plots(run, pins.value)

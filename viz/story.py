@@ -104,7 +104,7 @@ def summary_markdown(run: Run) -> str:
                      f"satisfied {diff:+.1f} points, all basic formats {cov:+.1f} points, "
                      f"for ¥{m['public_spend'] - t['public_spend']:,.0f}.")
     pol = policy_lines(model)
-    lines += ["", "**What the policies did**" if pol else "**No policy in force.**", *pol]
+    lines += ["", "**What the policies did:**" if pol else "**No policy in force.**", "", *pol]
     lines += ["", reading_notes(model)]
     return "\n".join(lines)
 
