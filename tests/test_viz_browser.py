@@ -26,10 +26,9 @@ expect = playwright_sync.expect
 
 from model import METRIC_NAMES  # noqa: E402
 from model.agents import Shop  # noqa: E402
-from model.city import STOREFRONT  # noqa: E402
-from model.policies import Bus, IdleSpace, MobileVendors  # noqa: E402
+from model.policies import Bus, IdleSpace  # noqa: E402
 from viz.levers import Settings, build_model  # noqa: E402
-from viz.mapview import MapPainter  # noqa: E402
+from viz.mapview import MapPainter, storefront_cells  # noqa: E402
 from viz.palette import PLAIN, rgb8  # noqa: E402
 from viz.server import background  # noqa: E402
 
@@ -211,8 +210,7 @@ def test_vendor_buses_and_policy_lines(session, tmp_path):
     assert page.eval_on_selector(".lc-map img", "e => e.naturalWidth") == painter.size[0]
     for rgb in session.pixels([painter.centre(xy) for xy in bus_cells]):
         assert rgb == [0, 0, 0], rgb
-    policy = next(p for p in twin.policies if isinstance(p, MobileVendors))
-    stops = [xy for route in policy.routes for xy in route  # not under a bus
+    stops = [xy for bus in twin.agents_by_type[Bus] for xy in bus.route  # not under a bus
              if all(max(abs(xy[0] - bx), abs(xy[1] - by)) > 2 for bx, by in bus_cells)]
     assert stops
     for rgb in session.pixels([painter.centre(xy) for xy in stops]):
@@ -232,11 +230,11 @@ def test_idle_space_storefronts_appear_the_day_they_are_made(session):
     policy = next(p for p in twin.policies if isinstance(p, IdleSpace))
     cells = [tuple(xy) for xy in policy.cells.tolist()]
     painter = MapPainter(twin)
-    road = list(rgb8(PLAIN["road"]))
-    assert session.pixels([painter.centre(xy) for xy in cells]) == [road] * len(cells)
+    old = list(rgb8(PLAIN["old"]))  # ground floors of homes in old communities
+    assert session.pixels([painter.centre(xy) for xy in cells]) == [old] * len(cells)
     session.step()
     twin.step()
-    assert all(int(twin.city.cell_type[xy]) == STOREFRONT for xy in cells)
+    assert all(storefront_cells(twin)[xy] for xy in cells)
     vacant = list(rgb8(PLAIN["vacant"]))
     assert session.pixels([painter.centre(xy) for xy in cells]) == [vacant] * len(cells)
     x0, y0 = painter.corner(cells[0])  # the black ring of a site a policy made
@@ -306,19 +304,17 @@ def test_replay_a_run_of_a_finished_experiment(session):
     session.expect_day(6)
 
 
-def test_two_sessions_have_independent_models(context, server_url):
-    a, b = Session(context, server_url), Session(context, server_url)
+def test_two_sessions_have_independent_models(session, context, server_url):
+    other = Session(context, server_url)  # a second tab: its own session and model
     try:
         for _ in range(3):
-            a.step()
-        assert b.day() == 0
-        b.step()
-        assert (a.day(), b.day()) == (3, 1)
-        a.assert_offline()
-        b.assert_offline()
+            session.step()
+        assert other.day() == 0
+        other.step()
+        assert (session.day(), other.day()) == (3, 1)
+        other.assert_offline()
     finally:
-        a.close()
-        b.close()
+        other.close()
 
 
 #: (width, height, smallest map width in px) of a phone, a small laptop and a wide screen

@@ -16,14 +16,13 @@ import pytest
 
 from model import METRIC_NAMES
 from model.agents import Shop
-from model.city import STOREFRONT
 from model.errors import ResultsError
 from model.policies import Bus, ElderlyCanteen, IdleSpace
 from viz import replay
 from viz.inspector import cell_markdown, residents_at, supporting_policies
 from viz.legend import legend_html
 from viz.levers import Settings
-from viz.mapview import LAYERS, PLAIN_MAP, MapPainter, layer_values
+from viz.mapview import LAYERS, PLAIN_MAP, MapPainter, layer_values, storefront_cells
 from viz.plots import PLOTS, PlotPainter
 from viz.run import Run, pin_of
 from viz.session import Activity, Watch
@@ -43,7 +42,9 @@ def test_series_start_at_day_0_and_the_csv_reads_back_exactly():
     run = Run.build(Settings(seed=5))
     frame = run.frame()
     assert list(frame.columns) == ["day", *METRIC_NAMES] and frame["day"].tolist() == [0]
-    assert frame.iloc[0]["share_satisfied"] == run.model.metrics()["share_satisfied"]
+    day0 = run.model.metrics()
+    assert frame.iloc[0][list(METRIC_NAMES)].tolist() == pytest.approx(
+        [day0[m] for m in METRIC_NAMES], nan_ok=True)
     run.step(3)
     frame = run.frame()
     assert frame["day"].tolist() == [0, 1, 2, 3]
@@ -98,9 +99,10 @@ def test_storefronts_a_policy_makes_show_the_day_they_are_made():
     painter = MapPainter(run.model)
     policy = next(p for p in run.model.policies if isinstance(p, IdleSpace))
     x, y = policy.cells[0].tolist()
+    assert not storefront_cells(run.model)[x, y]
     before = image(painter.png())
     run.step(1)
-    assert run.model.city.cell_type[x, y] == STOREFRONT
+    assert storefront_cells(run.model)[x, y]
     after = image(painter.png())
     cx, cy = (int(v) for v in painter.centre((x, y)))
     assert tuple(before[cy, cx]) != tuple(after[cy, cx])
@@ -121,17 +123,20 @@ def test_plots_draw_days_pins_and_the_twin():
 
 
 def test_reading_notes_come_from_the_models_parameters():
-    slow = Run.build(Settings()).model
-    text = reading_notes(slow)
-    p = slow.params
-    assert f"at least **{p.satisfied_threshold:.2f}**" in text
-    assert f"starts at satisfaction {p.satisfaction_initial:.2f}" in text
-    assert f"{p.satisfaction_memory:.0%} of the way" in text
-    assert f"~{startup_days(slow, 0.95):.0f} days" in text
     from model import CommerceModel
 
-    fast = CommerceModel(scenario="baseline", rng=1, satisfaction_memory=0.2)
-    assert startup_days(fast, 0.95) < startup_days(slow, 0.95) / 3
+    model = Run.build(Settings()).model
+    text = reading_notes(model)
+    p = model.params
+    assert f"threshold is **{p.satisfied_threshold:.2f}**" in text
+    assert f"first {1 / p.satisfaction_memory:.0f} outcomes are averaged equally" in text
+    assert f"weighs {p.satisfaction_memory:.0%}" in text
+    assert f"~{startup_days(model):.0f} days" in text
+    other = CommerceModel(scenario="baseline", rng=1, satisfaction_memory=0.2,
+                          satisfied_threshold=0.6)
+    assert startup_days(other) == pytest.approx(startup_days(model) / 4)
+    assert "threshold is **0.60**" in reading_notes(other)
+    assert "first 5 outcomes" in reading_notes(other)
 
 
 def test_policy_lines_say_what_each_policy_did_and_spent():

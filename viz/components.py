@@ -78,7 +78,9 @@ def MapPanel(run: Run, layer: solara.Reactive[str], category: solara.Reactive[st
     with solara.Div(classes=["lc-map"]):
         ClickMap(src=src, alt=f"map of the city on day {run.day}", event_click=clicked)
     if lay is not PLAIN_MAP:
-        solara.HTML(tag="div", unsafe_innerHTML=colourbar_html(lay, category.value, diff_on),
+        standard = float(categories.standard_min[categories.index[category.value]])
+        solara.HTML(tag="div", unsafe_innerHTML=colourbar_html(lay, category.value, diff_on,
+                                                               standard),
                     classes=["lc-colourbar"])
     solara.HTML(tag="div", unsafe_innerHTML=legend_html(drawn, categories), classes=["lc-legend"])
 

@@ -3,9 +3,9 @@
 The agents at a cell come from Mesa's grid (``model.grid[(x, y)].agents``): residents are
 :class:`~model.agents.Resident` agents at their home cell, shops :class:`~model.agents.Shop`
 agents at their storefront. A home cell's report says how many live there, their groups and
-satisfaction, and for each category the walk to the nearest open provider and how many of them
-reach it; a shop's report its format, chain or independent, cash, today's visits against
-capacity and the policies that support it.
+satisfaction, and for each category the walk to the nearest open provider, the category's
+standard walk and how many of them reach it within it; a shop's report its format, chain or
+independent, cash, today's visits against capacity and the policies that support it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from model import CommerceModel
 from model.agents import Resident, Shop
 from model.city import NEW, OLD, RESIDENTIAL, ROAD, STOREFRONT, WALL
 from model.metrics import coverage_matrix
-from model.policies import MobileVendors
+from model.policies import Bus
 
 CELL_TYPES = {ROAD: "road or lane", RESIDENTIAL: "homes", STOREFRONT: "storefront",
               WALL: "compound wall"}
@@ -80,10 +80,9 @@ def cell_markdown(model: CommerceModel, xy: tuple[int, int]) -> str:
     lines = [title]
     for shop in (a for a in model.grid[xy].agents if isinstance(a, Shop)):
         lines += shop_lines(model, shop)
-    for label, policy in zip(model.policy_labels, model.policies, strict=True):
-        if isinstance(policy, MobileVendors) and any(tuple(s) == xy for r in policy.routes
-                                                     for s in r):
-            lines.append(f"- A stop of the vendor buses ({label.replace('_', ' ')}).")
+    stops = [bus for bus in model.agents_by_type.get(Bus, []) if xy in map(tuple, bus.route)]
+    if stops:
+        lines.append(f"- A stop of {len(stops)} vendor bus{'es' if len(stops) > 1 else ''}.")
     people = residents_at(model, xy)
     if people:
         lines += resident_lines(model, xy, people)
@@ -96,17 +95,21 @@ def resident_lines(model: CommerceModel, xy: tuple[int, int], people: list[Resid
     """The residents of a home cell and what they reach."""
     groups = Counter(r.group for r in people)
     sat = np.array([r.satisfaction for r in people])
+    rated = sat[np.isfinite(sat)]  # a resident has no satisfaction before a first need
     threshold = model.params.satisfied_threshold
+    mood = (f"mean {rated.mean():.2f}; {int((rated >= threshold).sum())} of {len(rated)} with "
+            f"a satisfaction are satisfied (at least {threshold:.2f})" if len(rated) else
+            "nobody has had a need yet")
     lines = [
         f"- **{len(people)} residents**: "
         + ", ".join(f"{n} {g.replace('elderly80', 'aged 80+').replace('elderly', 'aged 60-79')}"
                     for g, n in sorted(groups.items())) + ".",
-        f"- Satisfaction: mean {sat.mean():.2f}; {int((sat >= threshold).sum())} of "
-        f"{len(people)} satisfied (at least {threshold:.2f}).",
+        f"- Satisfaction: {mood}.",
         "",
-        "| format | nearest | walk | residents who reach it |",
-        "|---|---|---|---|",
+        "| format | nearest | walk | standard | reach it within the standard |",
+        "|---|---|---|---|---|",
     ]
+    standard = dict(zip(model.categories.names, model.categories.standard_min, strict=True))
     for a in access_from(model, xy):
         if np.isfinite(a.walk_m):
             near = f"{a.walk_m:,.0f} m"
@@ -114,7 +117,7 @@ def resident_lines(model: CommerceModel, xy: tuple[int, int], people: list[Resid
         else:
             near, walk = "none within reach", "–"
         lines.append(f"| {a.category.replace('_', ' ')} | {near} | {walk} | "
-                     f"{a.reached} of {len(people)} |")
+                     f"{standard[a.category]:.0f} min | {a.reached} of {len(people)} |")
     return lines
 
 

@@ -69,11 +69,19 @@ def legend_html(drawn: set[str], categories: CategoryTable) -> str:
     return out
 
 
-def colourbar_html(layer: Layer, category: str, difference: bool) -> str:
-    """The colour bar under the map for a per-cell layer."""
+def colourbar_html(layer: Layer, category: str, difference: bool, standard_min: float) -> str:
+    """The colour bar under the map for a per-cell layer.
+
+    Args:
+        layer: the layer shown.
+        category: the category of a per-category layer.
+        difference: the map shows run minus baseline.
+        standard_min: the category's standard walk in minutes.
+    """
     caption = layer.caption
     if layer.per_category:
-        caption = caption.replace("this format", category.replace("_", " "))
+        caption = caption.replace("this format", category.replace("_", " ")).replace(
+            "its standard walk", f"its standard walk ({standard_min:g} minutes)")
     if difference:
         ends = ("worse than baseline", "better")
         caption = f"this run minus the baseline run (same seed, no policy): {caption}"

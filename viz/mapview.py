@@ -2,7 +2,8 @@
 
 :class:`MapPainter` draws one model's map as a PNG with numpy and PIL (no matplotlib, so a
 frame costs ~10-20 ms): the cells are coloured from ``city.cell_type`` (re-read every frame,
-so a storefront a policy adds shows the day it appears), a per-cell layer is blended into the
+and storefronts from the supply's sites, so a storefront a policy adds shows the day it
+appears), a per-cell layer is blended into the
 home cells, the picture is scaled to whole pixels per cell, and shops (squares: basic formats,
 circles: quality formats; a thick black rim: chain), vendor routes, stops, buses and the
 outline of every site a policy created, changed or supports are drawn on it. The painter
@@ -21,7 +22,7 @@ import PIL.ImageDraw
 
 from model import CommerceModel
 from model.agents import Shop
-from model.city import NEW, OLD, RESIDENTIAL, STOREFRONT, WALL
+from model.city import NEW, OLD, RESIDENTIAL, WALL
 from model.policies import Bus, MobileVendors
 
 from .palette import (
@@ -58,7 +59,7 @@ LAYERS: tuple[Layer, ...] = (
     PLAIN_MAP,
     Layer("Satisfaction", "mean satisfaction of the residents of a cell"),
     Layer("All basic formats", "share of a cell's residents who reach every basic format "
-                               "within their walk"),
+                               "within its standard walk"),
     Layer("One format", "share of a cell's residents who reach this format within its "
                         "standard walk", per_category=True),
 )
@@ -76,8 +77,17 @@ def layer_values(model: CommerceModel, layer: Layer, category: str) -> np.ndarra
     return model.coverage_grid()
 
 
-def _cell_colours(cell_type: np.ndarray, community_type: np.ndarray, plain: bool) -> np.ndarray:
+def storefront_cells(model: CommerceModel) -> np.ndarray:
+    """(width, height) bool: the cells of storefront sites (including spaces policies add)."""
+    out = np.zeros(model.city.cell_type.shape, dtype=bool)
+    xy = model.supply.site_xy[model.supply.site_storefront]
+    out[xy[:, 0], xy[:, 1]] = True
+    return out
+
+
+def _cell_colours(model: CommerceModel, plain: bool) -> np.ndarray:
     """(width, height, 3) uint8 colours of the cells, without any layer."""
+    cell_type, community_type = model.city.cell_type, model.city.community_type
     pal = PLAIN if plain else UNDER_LAYER
     rgb = np.empty((*cell_type.shape, 3), dtype=np.uint8)
     rgb[:] = rgb8(pal["road"])
@@ -86,7 +96,7 @@ def _cell_colours(cell_type: np.ndarray, community_type: np.ndarray, plain: bool
     if plain:
         rgb[homes & (community_type == OLD)] = rgb8(PLAIN["old"])
         rgb[homes & (community_type == NEW)] = rgb8(PLAIN["new"])
-    rgb[cell_type == STOREFRONT] = rgb8(pal["vacant"])
+    rgb[storefront_cells(model)] = rgb8(pal["vacant"])
     rgb[cell_type == WALL] = rgb8(pal["wall"])
     return rgb
 
@@ -152,9 +162,9 @@ class MapPainter:
         model, px = self.model, self.px
         city = model.city
         self.drawn = set()
-        cells = _cell_colours(city.cell_type, city.community_type, plain=values is None)
+        cells = _cell_colours(model, plain=values is None)
         if values is not None:
-            ok = np.isfinite(values) & (city.cell_type == RESIDENTIAL)
+            ok = np.isfinite(values) & (city.cell_type == RESIDENTIAL) & ~storefront_cells(model)
             colours = diverging_rgb(values) if diverging else ramp_rgb(values)
             cells[ok] = colours[ok]
             self.drawn.add("layer")
@@ -205,8 +215,8 @@ class MapPainter:
 
     def _outline_vacant(self, draw: PIL.ImageDraw.ImageDraw) -> None:
         """Under a layer, a vacant storefront is a white cell with a grey outline."""
-        city, px = self.model.city, self.px
-        for x, y in np.argwhere(city.cell_type == STOREFRONT).tolist():
+        px = self.px
+        for x, y in np.argwhere(storefront_cells(self.model)).tolist():
             x0, y0 = self.corner((x, y))
             draw.rectangle([x0, y0, x0 + px - 1, y0 + px - 1], outline=(128, 128, 128))
 
@@ -250,8 +260,8 @@ class MapPainter:
 
     def _draw_vendors(self, draw: PIL.ImageDraw.ImageDraw) -> None:
         model, px = self.model, self.px
-        routes = [route for p in model.policies if isinstance(p, MobileVendors)
-                  for route in p.routes]
+        buses = list(model.agents_by_type.get(Bus, []))
+        routes = [bus.route for bus in buses]
         for route in routes:
             if len(route) > 1:
                 draw.line([self.centre(xy) for xy in route], fill=rgb8(BLACK),
@@ -265,7 +275,7 @@ class MapPainter:
                              outline=rgb8(BLACK), width=max(1, px // 6))
                 self.drawn.add("stop")
         r = max(5.0, 1.1 * px)
-        for bus in model.agents_by_type.get(Bus, []):
+        for bus in buses:
             cx, cy = self.centre(bus.cell.coordinate)
             draw.polygon([(cx, cy - r), (cx + r, cy + 0.8 * r), (cx - r, cy + 0.8 * r)],
                          fill=rgb8(BLACK), outline=rgb8(WHITE), width=max(1, px // 5))

@@ -2,8 +2,8 @@
 
 Everything here is read from the model: the scenario's own description, each policy's
 ``progress`` line and its ledger, and the start-up period and "satisfied" explained from the
-model's parameters (``satisfaction_initial``, ``satisfaction_memory``,
-``satisfied_threshold``), never from numbers typed into the page.
+model's parameters (``satisfaction_memory``, ``satisfied_threshold``) and their declared
+documentation, never from numbers typed into the page.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from model import CommerceModel
+from model.params import PARAM_FIELDS
 
 from .run import Run
 
@@ -18,6 +19,11 @@ from .run import Run
 def pct(value: float | None) -> str:
     """A share as a whole percentage ("–" when unknown)."""
     return "–" if value is None or not math.isfinite(value) else f"{100 * value:.0f}%"
+
+
+def points(diff: float) -> str:
+    """A difference of shares in percentage points ("–" when unknown)."""
+    return "–" if not math.isfinite(diff) else f"{100 * diff:+.1f} points"
 
 
 def needs_per_resident_day(model: CommerceModel) -> float:
@@ -29,30 +35,38 @@ def needs_per_resident_day(model: CommerceModel) -> float:
     return float(per_group[groups].mean())
 
 
-def startup_days(model: CommerceModel, forgotten: float) -> float:
-    """Days until a share ``forgotten`` of the starting satisfaction has been averaged away."""
+def startup_days(model: CommerceModel) -> float:
+    """Days until a typical resident's satisfaction becomes a moving average.
+
+    A resident's first ``1 / satisfaction_memory`` outcomes are averaged with equal weight
+    (``model.satisfaction``); with the expected needs per day, that many outcomes take this
+    many days.
+    """
     memory = model.params.satisfaction_memory
     per_day = needs_per_resident_day(model)
-    if memory <= 0 or memory >= 1 or per_day <= 0:
+    if memory <= 0 or per_day <= 0:
         return math.inf
-    needs = math.log(1 - forgotten) / math.log(1 - memory)
-    return needs / per_day
+    return (1.0 / memory) / per_day
 
 
 def reading_notes(model: CommerceModel) -> str:
-    """How to read satisfaction: the start-up period and the meaning of "satisfied"."""
+    """How to read satisfaction: the start-up period and what "satisfied" means.
+
+    Written from the model's parameters and their declared documentation.
+    """
     p = model.params
-    half, most = startup_days(model, 0.5), startup_days(model, 0.95)
+    threshold_doc = PARAM_FIELDS["satisfied_threshold"].metadata["doc"].rstrip(".")
+    outcomes = 1.0 / p.satisfaction_memory
     return (
-        f"**Satisfied** means a resident's satisfaction (a moving average of how well their "
-        f"needs were met, 0 to 1) is at least **{p.satisfied_threshold:.2f}**; the official "
-        f"target is 90% of residents satisfied.  \n"
-        f"**Start-up period:** everyone starts at satisfaction {p.satisfaction_initial:.2f}. "
-        f"Each need moves a resident's satisfaction {p.satisfaction_memory:.0%} of the way "
-        f"to that need's outcome; with about {needs_per_resident_day(model):.1f} needs a "
-        f"resident a day, the starting value is half forgotten after ~{half:.0f} days and "
-        f"95% after ~{most:.0f} days. Read the first ~{most:.0f} days as the model settling "
-        f"in, not as a trend."
+        f"**Satisfied:** {threshold_doc}. In this run the threshold is "
+        f"**{p.satisfied_threshold:.2f}**; the official target is 90% of residents satisfied."
+        f"  \n**Start-up period:** a resident has no satisfaction before their first need "
+        f"(day 0 shows –). Their first {outcomes:.0f} outcomes are averaged equally; after "
+        f"that each new outcome weighs {p.satisfaction_memory:.0%} "
+        f"(the model's satisfaction_memory), so older ones fade. With about "
+        f"{needs_per_resident_day(model):.1f} needs a resident a day, read the first "
+        f"~{startup_days(model):.0f} days as the model settling in: averages of few "
+        f"outcomes, not a trend."
     )
 
 
@@ -84,7 +98,7 @@ def summary_markdown(run: Run) -> str:
     change = ""
     if len(frame) >= 2:
         delta = 100 * (frame["share_satisfied"].iloc[-1] - frame["share_satisfied"].iloc[-2])
-        change = f" ({delta:+.1f} points since yesterday)"
+        change = f" ({delta:+.1f} points since yesterday)" if math.isfinite(delta) else ""
     lines += [
         "",
         f"- **Satisfied residents:** {pct(m['share_satisfied'])}{change}: old communities "
@@ -98,11 +112,10 @@ def summary_markdown(run: Run) -> str:
     twin = run.twin
     if twin is not None:
         t = twin.metrics()
-        diff = 100 * (m["share_satisfied"] - t["share_satisfied"])
-        cov = 100 * (m["coverage_basic_all"] - t["coverage_basic_all"])
         lines.append(f"- **Compared with the baseline** (same seed, no policy, dotted lines): "
-                     f"satisfied {diff:+.1f} points, all basic formats {cov:+.1f} points, "
-                     f"for ¥{m['public_spend'] - t['public_spend']:,.0f}.")
+                     f"satisfied {points(m['share_satisfied'] - t['share_satisfied'])}, all "
+                     f"basic formats {points(m['coverage_basic_all'] - t['coverage_basic_all'])}"
+                     f", for ¥{m['public_spend'] - t['public_spend']:,.0f}.")
     pol = policy_lines(model)
     lines += ["", "**What the policies did:**" if pol else "**No policy in force.**", "", *pol]
     lines += ["", reading_notes(model)]
