@@ -6,7 +6,8 @@ scenario), then all press Play at the page's default speed (300 ms between frame
 frame) for ``--seconds``. Measured from /proc: the server's resident memory before any session,
 with every model built and after the tabs closed; its CPU (cores busy) while everyone plays;
 and the days each session advanced per second of wall time (a student sees ~3 a second on an
-idle machine). The browser runs on the same machine and competes for it; the load average is
+idle machine); then every tab closes and, 10-15 s later, the server's CPU and (25 s later) its
+memory are read again. The browser runs on the same machine and competes for it; the load average is
 printed with the figures. A benchmark, not a test: run it with ``make classroom``.
 
     python benchmarks/bench_classroom.py [--sizes 1 10 30] [--seconds 30] [--out FILE]
@@ -66,11 +67,14 @@ def measure(size: int, seconds: float, browser) -> dict[str, float]:
         cpu1, w1 = server.cpu_seconds(), time.monotonic()
         days1 = [day_of(p) for p in pages]
         rss_playing = server.rss_mb()
-        context.close()  # every tab closes
-        time.sleep(5.0)
+        for page in pages:  # every tab closes, as a browser closes it (pagehide, beacon)
+            page.close(run_before_unload=True)
+        context.close()
+        time.sleep(10.0)
         cpu2, w2 = server.cpu_seconds(), time.monotonic()
         time.sleep(5.0)
         idle_cores = (server.cpu_seconds() - cpu2) / (time.monotonic() - w2)
+        time.sleep(10.0)
         rss_closed = server.rss_mb()
         rates = [(b - a) / (w1 - w0) for a, b in zip(days0, days1, strict=True)]
         return {

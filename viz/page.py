@@ -37,7 +37,7 @@ from .layout import CSS
 from .levers import Settings
 from .replay import Replay, compare_with_record
 from .run import Pin, Run
-from .session import CHECK_SECONDS, Activity, Watch
+from .session import CHECK_SECONDS, Activity, Watch, release_memory
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,9 @@ def Page():
                 playing.value = False
                 current.value = None
                 notice.value = activity.dropped_notice()
+                release_memory()
+        time.sleep(CHECK_SECONDS)  # the closed session's state is let go meanwhile
+        release_memory()
 
     solara.lab.use_task(watchdog, dependencies=[], prefer_threaded=True)
     solara.use_effect(activity.touch, [layer.value, category.value, difference.value,

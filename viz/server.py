@@ -36,6 +36,9 @@ def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
     # solara warns on every page load that a non-"localhost" host gets samesite=lax cookies
     env.setdefault("PYTHONWARNINGS", "ignore:Cookies with samesite=none:UserWarning")
     env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)
+    # one heap arena per thread (Solara runs each session's tasks in threads) would keep the
+    # memory of dropped models; two arenas keep RSS close to what is in use
+    env.setdefault("MALLOC_ARENA_MAX", "2")
     root = str(APP.parent.parent)  # so `import model` / `import viz` work from any cwd
     env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), root) if p)
     return env
