@@ -6,9 +6,11 @@ scenario), then all press Play at the page's default speed (300 ms between frame
 frame) for ``--seconds``. Measured from /proc: the server's resident memory before any session,
 with every model built and after the tabs closed; its CPU (cores busy) while everyone plays;
 and the days each session advanced per second of wall time (a student sees ~3 a second on an
-idle machine); then every tab closes and, 10-15 s later, the server's CPU and (25 s later) its
-memory are read again. The browser runs on the same machine and competes for it; the load average is
-printed with the figures. A benchmark, not a test: run it with ``make classroom``.
+idle machine); then every tab closes, and the benchmark waits for the server to idle (a 2 s
+window under 2% of a core: stepping has stopped, closed sessions are torn down and their memory
+released) and reads its CPU over 5 s more and its memory. The browser runs on the same
+machine and competes for it; the load average is printed with the figures. A benchmark, not
+a test: run it with ``make classroom``.
 
     python benchmarks/bench_classroom.py [--sizes 1 10 30] [--seconds 30] [--out FILE]
 """
@@ -36,6 +38,13 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 def day_of(page) -> int:
     """The day a page's run bar shows."""
     return int(re.search(r"Day (\d+)", page.locator(".lc-day").inner_text()).group(1))
+
+
+def cpu_rate(server, seconds: float) -> float:
+    """The server's CPU (cores busy) over the next ``seconds``."""
+    before, t0 = server.cpu_seconds(), time.monotonic()
+    time.sleep(seconds)
+    return (server.cpu_seconds() - before) / (time.monotonic() - t0)
 
 
 def measure(size: int, seconds: float, browser) -> dict[str, float]:
@@ -70,11 +79,13 @@ def measure(size: int, seconds: float, browser) -> dict[str, float]:
         for page in pages:  # every tab closes, as a browser closes it (pagehide, beacon)
             page.close(run_before_unload=True)
         context.close()
-        time.sleep(10.0)
-        cpu2, w2 = server.cpu_seconds(), time.monotonic()
-        time.sleep(5.0)
-        idle_cores = (server.cpu_seconds() - cpu2) / (time.monotonic() - w2)
-        time.sleep(10.0)
+        closed = time.monotonic()
+        settled = float("nan")
+        while time.monotonic() - closed < 60:  # until the server idles: 2 s under 2% of a core
+            if cpu_rate(server, 2.0) < 0.02:
+                settled = time.monotonic() - closed
+                break
+        idle_cores = cpu_rate(server, 5.0)
         rss_closed = server.rss_mb()
         rates = [(b - a) / (w1 - w0) for a, b in zip(days0, days1, strict=True)]
         return {
@@ -87,6 +98,7 @@ def measure(size: int, seconds: float, browser) -> dict[str, float]:
             "cpu_cores_playing": round((cpu1 - cpu0) / (w1 - w0), 2),
             "days_per_s_per_session": round(sum(rates) / len(rates), 2),
             "slowest_session_days_per_s": round(min(rates), 2),
+            "s_until_idle_after_close": round(settled, 1),
             "cpu_cores_after_close": round(idle_cores, 3),
             "rss_after_close_mb": round(rss_closed),
             "load_average": round(os.getloadavg()[0], 2),

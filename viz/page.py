@@ -29,7 +29,7 @@ import solara
 import solara.lab
 from mesa.visualization.utils import force_update
 
-from model.errors import LifecircleError
+from model.errors import LifecircleError, ResultsError
 
 from .components import Inspector, MapPanel, Plots, RunBar, SetupControls, Summary
 from .controls import CompareCard, ExportCard, ReplayCard, SpeedCard
@@ -37,7 +37,7 @@ from .layout import CSS
 from .levers import Settings
 from .replay import Replay, compare_with_record
 from .run import Pin, Run
-from .session import CHECK_SECONDS, Activity, Watch, release_memory
+from .session import CHECK_SECONDS, Activity, Watch, release_memory_soon
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,10 @@ class BuildRequest:
 
 def replay_check(run: Run, replay: Replay) -> str:
     """The verdict on a replayed run against its record."""
-    differing = compare_with_record(run.frame(), replay)
+    try:
+        differing = compare_with_record(run.frame(), replay)
+    except ResultsError as err:
+        return f"Cannot check the replay against its record: {err}"
     if not differing:
         return (f"Replayed {run.day} days: every daily metric is identical to the recorded "
                 "run.")
@@ -138,9 +141,8 @@ def Page():
                 playing.value = False
                 current.value = None
                 notice.value = activity.dropped_notice()
-                release_memory()
-        time.sleep(CHECK_SECONDS)  # the closed session's state is let go meanwhile
-        release_memory()
+                release_memory_soon()
+        release_memory_soon()  # the session closed: its state is let go meanwhile
 
     solara.lab.use_task(watchdog, dependencies=[], prefer_threaded=True)
     solara.use_effect(activity.touch, [layer.value, category.value, difference.value,

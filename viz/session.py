@@ -23,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -45,6 +46,30 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to trim
         pass
+
+
+class _Releaser:
+    """Runs :func:`release_memory` once, a little after the first of many requests."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.timer: threading.Timer | None = None
+
+    def soon(self, delay: float) -> None:
+        with self.lock:
+            if self.timer is not None and self.timer.is_alive():
+                return  # a release is due anyway: 30 tabs closing cost one collection
+            self.timer = threading.Timer(delay, release_memory)
+            self.timer.daemon = True
+            self.timer.start()
+
+
+_RELEASER = _Releaser()
+
+
+def release_memory_soon(delay: float = CHECK_SECONDS) -> None:
+    """Release memory ``delay`` seconds from now (once for all requests meanwhile)."""
+    _RELEASER.soon(delay)
 
 
 class Watch:
