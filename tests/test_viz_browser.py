@@ -302,6 +302,7 @@ def test_replay_a_run_of_a_finished_experiment(session):
         "Replayed 6 days: every daily metric is identical to the recorded run",
         timeout=BUILD_TIMEOUT_MS)
     session.expect_day(6)
+    session.step()  # the page is the student's again
 
 
 def test_two_sessions_have_independent_models(session, context, server_url):

@@ -123,9 +123,10 @@ def Page():
             run.step(days)
             force_update()
             if until.value is not None and run.day >= until.value:
-                playing.value = False
                 if replay.value is not None:
                     check.value = replay_check(run, replay.value)
+                until.value = None
+                playing.value = False
                 break
             if not run.model.running:
                 playing.value = False
