@@ -34,7 +34,7 @@ class Access:
         category: the category.
         walk_m: network walk to the nearest open provider (inf: none within reach).
         minutes: (fastest, slowest) walk in minutes for the residents of the cell.
-        reached: residents of the cell who reach it within their walk.
+        reached: residents of the cell who reach it within its standard walk.
     """
 
     category: str

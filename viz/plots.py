@@ -32,7 +32,7 @@ PIN_COLOUR = "#9a9a9a"
 PLOTS: tuple[tuple[str, dict[str, tuple[str, str]], bool, dict[str, tuple[str, str]]], ...] = (
     ("Share of residents satisfied",
      {f"share_satisfied{s}": v for s, v in GROUP_LINES.items()}, True, {}),
-    ("All basic formats within their walk (share)",
+    ("All basic formats within the standard walk (share)",
      {f"coverage_basic_all{s}": v for s, v in GROUP_LINES.items()}, True, {}),
     ("Chains and outlets", {"chain_rate": ("chain rate (left)", "#b35806")}, True,
      {"outlets_open": ("outlets open (right)", "#444444")}),

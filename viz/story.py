@@ -26,6 +26,13 @@ def points(diff: float) -> str:
     return "–" if not math.isfinite(diff) else f"{100 * diff:+.1f} points"
 
 
+def basic_walk(model: CommerceModel) -> str:
+    """The basic formats' standard walk(s) in minutes, in words ("10 minutes")."""
+    cats = model.categories
+    minutes = sorted({float(m) for m in cats.standard_min[cats.basic]})
+    return " to ".join(f"{m:g}" for m in minutes) + " minutes"
+
+
 def needs_per_resident_day(model: CommerceModel) -> float:
     """Expected needs of a present resident per day (category frequencies by group)."""
     groups = model.population.group[model.present_idx]
@@ -104,8 +111,9 @@ def summary_markdown(run: Run) -> str:
         f"- **Satisfied residents:** {pct(m['share_satisfied'])}{change}: old communities "
         f"{pct(m['share_satisfied_old'])}, new {pct(m['share_satisfied_new'])}, "
         f"elderly {pct(m['share_satisfied_elderly'])}.",
-        f"- **All basic formats within their walk:** {pct(m['coverage_basic_all'])} of "
-        f"residents; fresh food alone: {pct(m['coverage_fresh_food'])}.",
+        f"- **All basic formats within the standard walk** ({basic_walk(model)}): "
+        f"{pct(m['coverage_basic_all'])} of residents; fresh food alone: "
+        f"{pct(m['coverage_fresh_food'])}.",
         f"- **Outlets open:** {m['outlets_open']:.0f}, of which chains {pct(m['chain_rate'])}.",
         f"- **Public spend so far:** ¥{m['public_spend']:,.0f}.",
     ]
