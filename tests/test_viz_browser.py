@@ -194,7 +194,7 @@ def test_levers_say_where_their_value_comes_from(session):
     session.step()
 
 
-def test_vendor_buses_and_policy_lines(session, tmp_path):
+def test_policies_show_on_the_map_and_in_the_text(session, tmp_path):
     page = session.page
     session.pick("lc-scenario", "mobile_vendors")
     session.reset()
@@ -221,9 +221,7 @@ def test_vendor_buses_and_policy_lines(session, tmp_path):
 
     take(page, tmp_path / "viz.png")  # what `make screenshot` writes to docs/
     assert (tmp_path / "viz.png").stat().st_size > 50_000
-
-
-def test_idle_space_storefronts_appear_the_day_they_are_made(session):
+    # idle ground floors a policy turns into storefronts show the day they are made
     session.pick("lc-scenario", "idle_space")
     session.reset()
     twin = build_model(Settings(scenario="idle_space"))
@@ -232,7 +230,9 @@ def test_idle_space_storefronts_appear_the_day_they_are_made(session):
     painter = MapPainter(twin)
     old = list(rgb8(PLAIN["old"]))  # ground floors of homes in old communities
     assert session.pixels([painter.centre(xy) for xy in cells]) == [old] * len(cells)
+    before = session.map_src()
     session.step()
+    expect(page.locator(".lc-map img")).not_to_have_attribute("src", before)
     twin.step()
     assert all(storefront_cells(twin)[xy] for xy in cells)
     vacant = list(rgb8(PLAIN["vacant"]))
