@@ -52,21 +52,23 @@ values = [3]
 
 
 @pytest.fixture(scope="module")
-def results_root(tmp_path_factory) -> Path:
-    """A results folder with one finished experiment, made by the command line."""
+def experiment(tmp_path_factory):
+    """A results folder and the `lifecircle experiment` filling it (runs beside the server)."""
     root = tmp_path_factory.mktemp("results")
     spec = root.parent / "viz_replay.toml"
     spec.write_text(EXPERIMENT)
     cli = Path(sys.executable).with_name("lifecircle")
-    subprocess.run([str(cli), "experiment", str(spec), "--workers", "0", "--no-progress",
-                    "--out", str(root / "viz_replay")], check=True, capture_output=True)
-    return root
+    proc = subprocess.Popen([str(cli), "experiment", str(spec), "--workers", "0", "--no-progress",
+                             "--out", str(root / "viz_replay")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    yield root, proc
+    proc.communicate()
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory, results_root):
+def server_url(tmp_path_factory, experiment):
     log = tmp_path_factory.mktemp("viz") / "server.log"
-    with background(log, env={"LIFECIRCLE_VIZ_RESULTS": str(results_root)}) as server:
+    with background(log, env={"LIFECIRCLE_VIZ_RESULTS": str(experiment[0])}) as server:
         yield server.url
     text = log.read_text()
     assert "Could not load URL" not in text, text[-4000:]  # never fetched from a CDN
@@ -288,7 +290,11 @@ def test_compare_with_baseline_and_pins(session):
     expect(page.locator(".lc-pinned")).to_contain_text("to day 2")  # kept after Reset
 
 
-def test_replay_a_run_of_a_finished_experiment(session):
+def test_replay_a_run_of_a_finished_experiment(experiment, context, server_url):
+    _root, proc = experiment
+    _out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    session = Session(context, server_url)  # opened once the experiment has finished
     page = session.page
     session.pick("lc-run-pick", "mobile_vendors · point 0 · replicate 0 (seed 8173920810673634175)")
     page.locator(".lc-open-run").click()
@@ -303,6 +309,8 @@ def test_replay_a_run_of_a_finished_experiment(session):
         timeout=BUILD_TIMEOUT_MS)
     session.expect_day(6)
     session.step()  # the page is the student's again
+    session.assert_offline()
+    session.close()
 
 
 def test_two_sessions_have_independent_models(session, context, server_url):
