@@ -87,7 +87,7 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     """Forkserver (with the model preloaded) where available: safe with threads, fast start."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["model", "experiments.runner"])
+        ctx.set_forkserver_preload(["model", "experiments.execute"])
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -1,4 +1,4 @@
-"""Statistics for comparing scenarios: paired differences, CIs, effect sizes, Holm, Morris.
+"""Statistics for comparing scenarios: paired differences, CIs, effect sizes, Holm.
 
 All comparisons are **paired**: every scenario ran with the same replicate seeds as the
 baseline (common random numbers), so the unit of analysis is the per-replicate difference
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.definition import REFERENCE_POINT
+from experiments.plan import REFERENCE_POINT
 
 #: Metrics expressed as shares (0..1); reported in percentage points.
 SHARE_PREFIXES = ("share_", "coverage_", "unmet_rate", "chain_rate", "satisfaction_mean",
@@ -309,148 +309,3 @@ def pairwise_separation(summary: pd.DataFrame, metric: str, scenarios: Sequence[
                      "ci_high": hi, "separated": bool(lo > 0 or hi < 0)})
     return pd.DataFrame(rows, columns=["a", "b", "metric", "diff", "ci_low", "ci_high",
                                        "separated"])
-
-
-def cost_effectiveness(summary: pd.DataFrame, baseline: str, *,
-                       gains: Sequence[str] = ("share_satisfied", "satisfaction_mean",
-                                               "coverage_basic_all"),
-                       n_boot: int = 5_000, level: float = 0.95, seed: int = 0
-                       ) -> pd.DataFrame:
-    """Public cost and what it buys, per scenario (and point), paired with the baseline.
-
-    Extra cost is the paired mean difference of ``public_cost_per_year`` (yuan spent per
-    year over the measured days). A gain per 10,000 yuan is
-    ``mean(diff of metric) * 100 / (extra cost / 10,000)``: percentage points (0..100 scale)
-    gained per 10,000 yuan of extra public spending a year. ``satisfied_per_10k`` is the
-    extra number of satisfied residents per 10,000 yuan a year. Ratios are only given when
-    the extra cost is positive; their CI is a paired bootstrap of the ratio of means (NaN
-    when a resample's extra cost is not positive).
-
-    Returns:
-        One row per (scenario, point): ``cost_per_year``, ``extra_cost_per_year`` and, per
-        gain metric ``m``: ``m_diff``, ``m_per_10k``, ``m_per_10k_low``, ``m_per_10k_high``;
-        plus ``satisfied_per_10k``.
-
-    """
-    rng = np.random.default_rng(seed)
-    cost = "public_cost_per_year"
-    if cost not in summary.columns:
-        return pd.DataFrame()
-    rows = []
-    alpha = (1.0 - level) / 2.0
-    for scen in [s for s in dict.fromkeys(summary["scenario"]) if s != baseline]:
-        for point in sorted(summary.loc[summary["scenario"] == scen, "point"].unique()):
-            pc = paired_frame(summary, cost, baseline, scen, int(point))
-            if pc.empty:
-                continue
-            dc = pc["scen"].to_numpy() - pc["base"].to_numpy()
-            total = summary.loc[(summary["scenario"] == scen) & (summary["point"] == point),
-                                "public_cost"] if "public_cost" in summary.columns else None
-            row: dict[str, Any] = {"scenario": scen, "point": int(point), "n": len(dc),
-                                   "total_cost": float(total.mean()) if total is not None
-                                   else float("nan"),
-                                   "cost_per_year": float(pc["scen"].mean()),
-                                   "extra_cost_per_year": float(dc.mean())}
-            idx = rng.integers(0, len(dc), size=(n_boot, len(dc)))
-            boot_cost = dc[idx].mean(axis=1)
-            extra = [*gains, "satisfied_residents"]
-            for m in extra:
-                if m == "satisfied_residents":
-                    if not {"share_satisfied", "residents"} <= set(summary.columns):
-                        continue
-                    tmp = summary.assign(satisfied_residents=summary["share_satisfied"]
-                                         * summary["residents"])
-                    pf = paired_frame(tmp, m, baseline, scen, int(point))
-                    scale = 1.0
-                else:
-                    if m not in summary.columns:
-                        continue
-                    pf = paired_frame(summary, m, baseline, scen, int(point))
-                    scale = 100.0
-                pf = pf.merge(pc[["replicate"]], on="replicate")
-                dm = (pf["scen"].to_numpy() - pf["base"].to_numpy()) * scale
-                name = "satisfied" if m == "satisfied_residents" else m
-                row[f"{name}_diff"] = float(dm.mean()) if len(dm) else float("nan")
-                ratio = lo = hi = float("nan")
-                if len(dm) == len(dc) and dc.mean() > 0:
-                    ratio = float(dm.mean() / (dc.mean() / 10_000.0))
-                    if np.all(boot_cost > 0):
-                        br = dm[idx].mean(axis=1) / (boot_cost / 10_000.0)
-                        lo, hi = (float(x) for x in np.quantile(br, [alpha, 1 - alpha]))
-                row[f"{name}_per_10k"] = ratio
-                row[f"{name}_per_10k_low"] = lo
-                row[f"{name}_per_10k_high"] = hi
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def point_means(summary: pd.DataFrame, points: pd.DataFrame, metrics: Sequence[str]
-                ) -> pd.DataFrame:
-    """Mean and standard error over replicates per (scenario, point), with factor values.
-
-    Used for response surfaces.
-    """
-    metrics = [m for m in metrics if m in summary.columns]
-    g = summary.groupby(["scenario", "point"])[metrics]
-    mean = g.mean()
-    sem = g.sem().add_suffix("_sem")
-    out = mean.join(sem).reset_index()
-    return out.merge(points, on="point", how="left")
-
-
-def morris_indices(summary: pd.DataFrame, points: pd.DataFrame, factors: Sequence[dict],
-                   metric: str, scenario: str, *, levels: int, baseline: str | None = None,
-                   seed: int = 0) -> pd.DataFrame:
-    """Morris elementary-effect indices (SALib) of one metric for one scenario.
-
-    The model output at each trajectory point is the mean over replicates of the run
-    summaries (replicates share seeds across points, so noise partly cancels). With
-    ``baseline`` given, the output is the paired difference from the baseline at the same
-    point (the sensitivity of the policy's effect).
-
-    Args:
-        summary: Per-run summaries.
-        points: Design points table (``point`` plus one column per factor), SALib order.
-        factors: Factor dicts (``name``, ``low``, ``high``, ``role``).
-        metric: Output metric.
-        scenario: Scenario.
-        levels: Morris levels used for sampling.
-        baseline: Optional baseline for effect sensitivity.
-        seed: Seed for SALib's bootstrap of mu* confidence.
-
-    Returns:
-        Rows per factor: ``factor``, ``role``, ``mu``, ``mu_star``, ``sigma``,
-        ``mu_star_conf``, ``rank`` (1 = most influential by mu*), sorted by rank.
-
-    Raises:
-        ValueError: When some design point has no finished run.
-
-    """
-    from SALib.analyze import morris as morris_analyze
-
-    names = [f["name"] for f in factors]
-    pts = points[points["point"] >= 0].sort_values("point")
-    s = summary[summary["scenario"] == scenario].groupby("point")[metric].mean()
-    if baseline is not None:
-        b = summary[summary["scenario"] == baseline].groupby("point")[metric].mean()
-        s = s - b
-    missing = sorted(set(pts["point"]) - set(s.dropna().index))
-    if missing:
-        raise ValueError(f"Morris needs every design point; {len(missing)} points of "
-                         f"{scenario!r} have no finished run (e.g. point {missing[0]})")
-    X = pts[names].to_numpy(dtype=float)
-    Y = s.loc[pts["point"]].to_numpy(dtype=float)
-    problem = {"num_vars": len(names), "names": names,
-               "bounds": [[f["low"], f["high"]] for f in factors]}
-    res = morris_analyze.analyze(problem, X, Y, num_levels=levels, seed=seed,
-                                 print_to_console=False)
-    df = pd.DataFrame({
-        "factor": names,
-        "role": [f.get("role", "") for f in factors],
-        "mu": np.asarray(res["mu"], dtype=float),
-        "mu_star": np.asarray(res["mu_star"], dtype=float),
-        "sigma": np.asarray(res["sigma"], dtype=float),
-        "mu_star_conf": np.asarray(res["mu_star_conf"], dtype=float),
-    })
-    df["rank"] = df["mu_star"].rank(ascending=False, method="min").astype(int)
-    return df.sort_values("rank").reset_index(drop=True)

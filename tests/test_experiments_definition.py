@@ -7,13 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from experiments.batch_cli import main as batch_main
-from experiments.definition import (
-    REFERENCE_POINT,
-    ExperimentError,
-    load_experiment,
-    replicate_seeds,
-)
+from experiments.definition import replicate_seeds
+from experiments.loading import load_experiment
+from experiments.plan import REFERENCE_POINT, make_plan, run_id
+from lifecircle.cli import main as batch_main
+from model.errors import ExperimentError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,8 +37,9 @@ def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
 
 def test_good_file_loads_and_plans(tmp_path):
     exp = load_experiment(write(tmp_path, GOOD))
-    runs = exp.runs()
-    assert [r.run_id for r in runs] == ["baseline__p0000__r000", "baseline__p0000__r001"]
+    runs = make_plan(exp).runs
+    assert [r.run_id for r in runs] == [run_id("baseline", 0, 0), run_id("baseline", 0, 1)]
+    assert runs[0].run_id.startswith("baseline__p0000__r000__")
     assert [r.seed for r in runs] == replicate_seeds(5, 2)
     assert runs[0].overrides == {"communities_x": 2, "communities_y": 2}
     assert exp.config_hash() == load_experiment(write(tmp_path, GOOD, "b.toml")).config_hash()
@@ -58,7 +57,7 @@ high = 6.0
 steps = 3
 """
     exp = load_experiment(write(tmp_path, grid))
-    assert len(exp.points) == 6 and len(exp.runs()) == 12
+    assert len(exp.points) == 6 and len(make_plan(exp).runs) == 12
     assert [f.role for f in exp.factors] == ["lever", "uncertainty"]
     assert exp.points[0] == {"storefront_occupancy_new": 0.3, "rent_old_yuan_m2_day": 3.0}
     lhs = GOOD + """
@@ -104,7 +103,7 @@ method = "grid"
 values = [4.0, 5.0]
 """))
     # a flat parameter applies to every scenario
-    assert {r.point for r in exp.runs()} == {0, 1}
+    assert {r.point for r in make_plan(exp).runs} == {0, 1}
     assert exp.applicable == {"baseline": ["rent_old_yuan_m2_day"],
                               "other": ["rent_old_yuan_m2_day"]}
     assert REFERENCE_POINT == -1
@@ -180,14 +179,15 @@ def test_dry_run_writes_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("name", ["policy_comparison", "sweep_chain_subsidy",
-                                  "morris_screening"])
+@pytest.mark.parametrize("name", ["experiments/policy_comparison", "experiments/sweep_chain_subsidy",
+                                  "experiments/morris_screening", "validation/validation",
+                                  "validation/calibration", "validation/sensitivity"])
 def test_ready_made_experiments_are_valid(name):
-    path = ROOT / "experiments" / f"{name}.toml"
+    path = ROOT / f"{name}.toml"
     if not path.exists():
         pytest.fail(f"{path} is missing")
     exp = load_experiment(path)
-    assert exp.runs()
+    assert make_plan(exp).runs
 
 
 def test_config_hash_ignores_location_but_not_content(tmp_path):
@@ -214,9 +214,9 @@ method = "grid"
 values = [0.2, 0.4]
 """))
     assert exp.applicable == {"baseline": [], "subsidy": ["policy.rent_subsidy.share"]}
-    plan = {(r.scenario, r.point) for r in exp.runs()}
+    plan = {(r.scenario, r.point) for r in make_plan(exp).runs}
     assert plan == {("baseline", REFERENCE_POINT), ("subsidy", 0), ("subsidy", 1)}
-    sub = [r for r in exp.runs() if r.scenario == "subsidy" and r.point == 1][0]
+    sub = [r for r in make_plan(exp).runs if r.scenario == "subsidy" and r.point == 1][0]
     assert sub.overrides["policy.rent_subsidy.share"] == 0.4
     bad = text + '[design]\nmethod = "grid"\n[levers."policy.rent_subsidy.share"]\nvalues = [1.5]\n'
     with pytest.raises(ExperimentError, match="levers.policy.rent_subsidy.share"):
@@ -224,3 +224,76 @@ values = [0.2, 0.4]
     none = GOOD + '[design]\nmethod = "grid"\n[levers."policy.rent_subsidy.share"]\nvalues = [0.2]\n'
     with pytest.raises(ExperimentError, match="applies to none of the scenarios"):
         load_experiment(write(tmp_path, none, "none.toml"))
+
+
+def test_every_metric_the_model_reports_is_accepted(tmp_path):
+    import model
+
+    text = GOOD.replace('metrics = ["share_satisfied"]',
+                        f"metrics = {list(model.METRIC_NAMES)!r}".replace("'", '"'))
+    exp = load_experiment(write(tmp_path, text))
+    assert "independents_open" in exp.metrics and exp.metrics == list(model.METRIC_NAMES)
+
+
+def test_labels_that_differ_only_in_unsafe_characters_get_distinct_run_ids(tmp_path):
+    for stem, name in (("a", "x y"), ("b", "x_y"), ("c", "x/y")):
+        (tmp_path / f"{stem}.toml").write_text(f'extends = "baseline"\nname = "{name}"\n')
+    text = GOOD.replace('scenarios = ["baseline"]', 'scenarios = ["a.toml", "b.toml", "c.toml"]')
+    plan = make_plan(load_experiment(write(tmp_path, text)))
+    ids = [r.run_id for r in plan]
+    assert len(set(ids)) == len(ids) == 6
+    assert all("/" not in i and " " not in i for i in ids)
+    assert {r.scenario for r in plan} == {"x y", "x_y", "x/y"}
+
+
+def test_a_plan_with_colliding_run_ids_is_refused_before_any_run(tmp_path, monkeypatch):
+    # the old scheme (unsafe characters -> "_", no hash) made "x y" and "x_y" collide
+    import experiments.plan as plan_mod
+
+    for stem, name in (("a", "x y"), ("b", "x_y")):
+        (tmp_path / f"{stem}.toml").write_text(f'extends = "baseline"\nname = "{name}"\n')
+    text = GOOD.replace('scenarios = ["baseline"]', 'scenarios = ["a.toml", "b.toml"]')
+    exp = load_experiment(write(tmp_path, text))
+    monkeypatch.setattr(plan_mod, "run_id", lambda s, p, r: f"{s.replace(' ', '_')}__{p}__{r}")
+    with pytest.raises(ExperimentError, match="two runs would share the id 'x_y__0__0'"):
+        plan_mod.make_plan(exp)
+
+
+def test_an_oversized_grid_is_refused_in_a_dry_run_before_it_is_expanded(tmp_path, capsys):
+    factors = "".join(f"[uncertainties.{p}]\nlow = {lo}\nhigh = {hi}\nsteps = 1000\n"
+                      for p, lo, hi in (("rent_old_yuan_m2_day", 3.0, 6.0),
+                                        ("rent_new_yuan_m2_day", 2.0, 4.0),
+                                        ("speed_elderly_mps", 0.8, 1.1),
+                                        ("beta_quality", 1.0, 3.0)))
+    path = write(tmp_path, GOOD + '[design]\nmethod = "grid"\n' + factors)
+    out = tmp_path / "results"
+    assert batch_main(["experiment", str(path), "--out", str(out), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "1,000,000,000,000 points" in err and "'design'" in err and str(path) in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("text", "key", "words"), [
+    ("[design]\nmethod = \"sobol\"\nsamples = 6\n[uncertainties.share_old]\nlow = 0.2\n"
+     "high = 0.6\n", "design.samples", "power of 2"),
+    ("[design]\nmethod = \"sobol\"\n[uncertainties.new_gates]\nlow = 1\nhigh = 4\n",
+     "uncertainties.new_gates", "continuous"),
+    ("[design]\nmethod = \"grid\"\n[levers.share_old]\nlow = 0.1\nhigh = inf\n",
+     "levers.share_old.high", "not a finite number"),
+    ("[design]\nmethod = \"grid\"\nsamples = 4\n[levers.share_old]\nvalues = [0.1]\n",
+     "design.samples", "only used with method = 'lhs' or 'sobol'"),
+])
+def test_design_keys_are_checked(tmp_path, text, key, words):
+    path = write(tmp_path, GOOD + text)
+    with pytest.raises(ExperimentError) as info:
+        load_experiment(path)
+    assert f"'{key}'" in str(info.value) and words in str(info.value)
+
+
+def test_sobol_design_plans_n_times_k_plus_2_points(tmp_path):
+    text = GOOD + ('[design]\nmethod = "sobol"\nsamples = 4\n'
+                   "[uncertainties.share_old]\nlow = 0.2\nhigh = 0.6\n"
+                   "[uncertainties.speed_elderly_mps]\nlow = 0.8\nhigh = 1.1\n")
+    exp = load_experiment(write(tmp_path, text))
+    assert exp.method == "sobol" and len(exp.points) == 4 * (2 + 2)
+    assert len(make_plan(exp)) == 16 * 2

@@ -8,18 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.costs import cost_effectiveness
 from experiments.definition import replicate_seeds
+from experiments.design import Factor, design_points, design_size
+from experiments.indices import morris_indices, sobol_indices
 from experiments.stats import (
     bootstrap_ci,
     cohens_dz,
-    cost_effectiveness,
     holm,
-    morris_indices,
     paired_differences,
     paired_t_test,
     sign_flip_pvalue,
 )
-from experiments.storage import summarize_run
+from experiments.summary import summarize_run
 
 
 def t3_two_sided_p(t: float) -> float:
@@ -140,12 +141,11 @@ def test_summarize_run_by_hand():
     assert s["public_spend"] == 50.0
     assert s["public_cost"] == 50.0  # warm-up spending (one-off set-up) counts
     assert s["public_cost_per_year"] == pytest.approx(50.0 / 4 * 365)
+    assert s["public_spend_measured"] == 30.0  # spent on days 3 and 4
     assert s["days_measured"] == 2
 
 
 def test_morris_ranks_a_known_linear_function():
-    from experiments.definition import Factor, design_points
-
     factors = [Factor("a", "uncertainty", low=0.0, high=1.0),
                Factor("b", "uncertainty", low=0.0, high=1.0),
                Factor("c", "lever", low=0.0, high=2.0)]
@@ -174,3 +174,28 @@ def test_replicate_seeds_spawned_from_root():
     assert len(set(seeds)) == 5 and all(0 <= s < 2**63 for s in seeds)
     kids = np.random.SeedSequence(123).spawn(2)
     assert seeds[0] == int(kids[0].generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def test_sobol_design_recovers_the_variance_shares_of_a_known_function():
+    # y = 4a + 2b + 0c with a, b, c uniform on [0, 1]: Var = 16/12 + 4/12, so S_a = 0.8,
+    # S_b = 0.2, S_c = 0 (no interactions: first-order = total)
+    factors = [Factor(n, "uncertainty", low=0.0, high=1.0) for n in "abc"]
+    design = {"samples": 256, "seed": 5, "second_order": False}
+    pts = design_points("sobol", factors, design)
+    assert len(pts) == design_size("sobol", factors, design) == 256 * (3 + 2)
+    points = pd.DataFrame([{"point": i, **p} for i, p in enumerate(pts)])
+    rows = [{"scenario": "s", "point": i, "replicate": 0, "y": 4 * p["a"] + 2 * p["b"]}
+            for i, p in enumerate(pts)]
+    si = sobol_indices(pd.DataFrame(rows), points, [f.to_dict() for f in factors], "y", "s",
+                       seed=1).set_index("factor")
+    assert si.loc["a", "S1"] == pytest.approx(0.8, abs=0.05)
+    assert si.loc["b", "S1"] == pytest.approx(0.2, abs=0.05)
+    assert si.loc["c", "ST"] == pytest.approx(0.0, abs=0.01)
+    assert si.loc["a", "ST"] == pytest.approx(si.loc["a", "S1"], abs=0.05)
+
+
+def test_design_size_is_known_before_the_points_are_made():
+    grid = [Factor(f"f{i}", "lever", values=tuple(range(1000))) for i in range(4)]
+    assert design_size("grid", grid, {}) == 1000 ** 4
+    with pytest.raises(ValueError, match="at most"):
+        design_points("grid", grid, {})  # refused without expanding 10^12 points

@@ -323,12 +323,12 @@ def test_bad_scenario_corpus_is_rejected(path):
 def test_cli_rejects_bad_files_and_writes_nothing(tmp_path):
     out = tmp_path / "out"
     for path in (BAD / "policy_param_typo.toml", BAD / "negative_rent.toml"):
-        proc = subprocess.run([sys.executable, "-m", "experiments.cli", "run", str(path), "--days", "2",
+        proc = subprocess.run([sys.executable, "-m", "lifecircle", "run", str(path), "--days", "2",
                                "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
         assert proc.returncode == 2
         assert "error:" in proc.stderr and path.name in proc.stderr
         assert not out.exists() and list(tmp_path.iterdir()) == []
-    proc = subprocess.run([sys.executable, "-m", "experiments.cli", "validate", *map(str, CORPUS)],
+    proc = subprocess.run([sys.executable, "-m", "lifecircle", "validate", *map(str, CORPUS)],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2
     assert proc.stderr.count("error:") == len(CORPUS)
@@ -340,7 +340,7 @@ def test_cli_run_writes_parquet_config_and_seed(tmp_path):
     import pandas as pd
 
     out = tmp_path / "run"
-    proc = subprocess.run([sys.executable, "-m", "experiments.cli", "run", "rent_subsidy", "--days", "3",
+    proc = subprocess.run([sys.executable, "-m", "lifecircle", "run", "rent_subsidy", "--days", "3",
                            "--seed", "4", "--out", str(out), "--set", "communities_x=2",
                            "--set", "communities_y=2", "--set", "policy.rent_subsidy.share=0.4"],
                           capture_output=True, text=True, cwd=ROOT)

@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("model", "experiments", "validation", "viz")
+PACKAGES = ("model", "experiments", "validation", "viz", "lifecircle")
 
 
 def _module_name(path: Path) -> str:
@@ -106,7 +106,35 @@ def test_the_model_does_not_import_experiments_or_viz():
     graph = _graph()
     for mod, deps in graph.items():
         if mod.startswith("model"):
-            assert not {d for d in deps if d.split(".")[0] in ("experiments", "viz", "validation")}, mod
+            assert not {d for d in deps if d.split(".")[0] in ("experiments", "viz", "validation",
+                                                               "lifecircle")}, mod
+
+
+def test_experiments_and_validation_never_import_viz_or_the_command_line():
+    graph = _graph()
+    for mod, deps in graph.items():
+        if mod.split(".")[0] in ("experiments", "validation") and mod != "validation.__main__":
+            assert not {d for d in deps if d.split(".")[0] in ("viz", "lifecircle")}, mod
+        if mod.split(".")[0] == "experiments":
+            assert not {d for d in deps if d.split(".")[0] == "validation"}, mod
+
+
+def test_modules_of_the_batch_side_stay_small():
+    for pkg in ("experiments", "validation", "lifecircle"):
+        for path in (ROOT / pkg).rglob("*.py"):
+            n = len(path.read_text(encoding="utf-8").splitlines())
+            assert n <= 420, f"{path.relative_to(ROOT)} has {n} lines"
+
+
+def test_one_module_owns_the_command_line():
+    """argparse and sys.exit appear only in lifecircle/ (and the viewer's own server)."""
+    for pkg in ("model", "experiments", "validation"):
+        for path in (ROOT / pkg).rglob("*.py"):
+            if path.name == "__main__.py":
+                continue
+            text = path.read_text(encoding="utf-8")
+            assert "import argparse" not in text, path
+            assert "SystemExit" not in text and "sys.exit(" not in text, path
 
 
 def test_every_declared_field_has_doc_source_and_range_keys():

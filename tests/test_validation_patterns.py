@@ -5,7 +5,7 @@ level pattern the mean over the seeds must lie in the source band widened by 2 s
 errors of that mean (SE = SD over seeds / sqrt(n)); for a contrast (new vs old, elderly vs
 others) the mean difference must be on the right side of zero by more than 2 SE. The
 full-length validation (10 seeds, three years, incl. closures within two years, which need
-day >= 730) is ``experiments/validation.toml`` + ``python -m experiments.validation``.
+day >= 730) is ``validation/validation.toml`` + ``lifecircle validation``.
 Not asserted: the chain rate in the first months (it dips to ~0.22 after the first chain
 review at day 90 and recovers to ~0.25 by day 365; documented in docs/VALIDATION.md).
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.validation import PATTERNS
+from validation.patterns import PATTERNS
 
 K_SE = 2.0  # tolerance in standard errors of the mean over seeds
 

@@ -1,0 +1,96 @@
+"""Will a batch fit this machine? Memory per run times concurrent runs, and total time.
+
+Each scenario's footprint (``model.footprint.estimate``) is taken at its largest
+configuration (its own and each factor's extreme values). Memory: the largest run times the
+number of runs that run at once on this machine (the local workers; a Dask scheduler's
+workers are elsewhere, so one run must fit here). Time: every planned run's estimate, divided
+among the local workers. A batch over either limit is refused before anything runs, with the
+figure and the override (``LIFECIRCLE_MAX_MEMORY_GB``, ``LIFECIRCLE_MAX_HOURS``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from experiments.definition import Experiment
+from experiments.executors import ExecutorSpec
+from experiments.plan import Plan
+from model.errors import ExperimentError, ScenarioError
+from model.footprint import Footprint, estimate, memory_limit, time_limit
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A batch's estimate.
+
+    Attributes:
+        largest: The footprint of the largest run.
+        processes: Runs at once on this machine.
+        memory_bytes: Peak memory of the batch on this machine.
+        run_seconds: Sum of the runs' estimated times.
+        wall_seconds: Estimated wall time (``None`` on a Dask scheduler: unknown workers).
+    """
+
+    largest: Footprint
+    processes: int
+    memory_bytes: float
+    run_seconds: float
+    wall_seconds: float | None
+
+    def describe(self) -> str:
+        """One line for people."""
+        wall = (f"~{self.wall_seconds / 3600:,.2f} h wall on {self.processes} process(es)"
+                if self.wall_seconds is not None else "wall time depends on the cluster")
+        return (f"largest run: {self.largest.describe()}; ~{self.memory_bytes / 1e9:.1f} GB "
+                f"peak here; ~{self.run_seconds / 3600:,.2f} h of runs, {wall}")
+
+
+def estimate_batch(experiment: Experiment, plan: Plan,
+                   executor: ExecutorSpec | None = None) -> Budget:
+    """The memory and time estimate of a planned batch."""
+    worst: dict[str, Footprint] = {}
+    for label, sizes in experiment.sizes.items():
+        fps = [estimate(p) for p in sizes]
+        worst[label] = max(fps, key=lambda f: (f.memory_bytes, f.seconds_per_day))
+        slowest = max(f.run_seconds(experiment.days) for f in fps)
+        worst[label] = Footprint(**{**worst[label].__dict__,
+                                    "seconds_per_day": slowest / max(1, experiment.days),
+                                    "setup_seconds": 0.0})
+    counts = Counter(r.scenario for r in plan)
+    largest = max(worst.values(), key=lambda f: f.memory_bytes)
+    run_seconds = sum(worst[s].run_seconds(experiment.days) * n for s, n in counts.items()
+                      if s in worst)
+    spec = executor or ExecutorSpec()
+    remote = bool(spec.scheduler)
+    processes = 1 if remote or spec.workers == 0 else max(1, min(spec.n_workers, len(plan)))
+    return Budget(largest=largest, processes=processes,
+                  memory_bytes=largest.memory_bytes * processes, run_seconds=run_seconds,
+                  wall_seconds=None if remote else run_seconds / processes)
+
+
+def check_budget(experiment: Experiment, plan: Plan,
+                 executor: ExecutorSpec | None = None) -> Budget:
+    """Refuse a batch that will not fit this machine (see the module docstring).
+
+    Raises:
+        ExperimentError: naming the experiment file, the figure and how to override it.
+    """
+    file = experiment.file or "<experiment>"
+    try:
+        b = estimate_batch(experiment, plan, executor)
+        mem, hours = memory_limit(), time_limit()
+    except ScenarioError as err:
+        raise ExperimentError(file, err.where, err.problem) from None
+    if b.memory_bytes > mem:
+        raise ExperimentError(file, "settings", f"{b.processes} run(s) at once of a city of "
+                              f"{b.largest.describe()} need ~{b.memory_bytes / 1e9:.1f} GB; this "
+                              f"machine allows {mem / 1e9:.1f} GB. Use a smaller city or fewer "
+                              "--workers, or set LIFECIRCLE_MAX_MEMORY_GB to override")
+    if b.wall_seconds is not None and b.wall_seconds > hours:
+        raise ExperimentError(file, "replicates", f"{len(plan):,} runs of {experiment.days:,} "
+                              f"days are estimated to take ~{b.wall_seconds / 3600:,.1f} hours "
+                              f"on {b.processes} process(es); the limit is {hours / 3600:,.3g} "
+                              "hours. Plan fewer runs or days, add --workers or a Dask "
+                              "cluster, or set LIFECIRCLE_MAX_HOURS to override")
+    return b

@@ -1,0 +1,1 @@
+"""The ``lifecircle`` command line (``lifecircle.cli``); the model is the ``model`` package."""

@@ -1,0 +1,107 @@
+"""Calibration: how far a design point's figures are from the targets, and the best point.
+
+The calibration experiment (``validation/calibration.toml``, a Latin hypercube over the
+uncertain entry and exit parameters) is run by the batch runner; here its points are scored
+by their distance to :data:`CALIBRATION_TARGETS`, and the validation experiment can be rerun
+with the defaults from before calibration (:data:`PRECALIBRATION_DEFAULTS`).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from validation.patterns import at_day, batch_time, load_daily
+
+HERE = Path(__file__).resolve().parent
+
+
+#: Calibration targets: (metric, day, target, tolerance). The distance of a design point is
+#: sum(((mean over replicates - target) / tolerance)^2); a tolerance is about half the
+#: half-width of the pattern's band, so a point at a band edge contributes ~4.
+CALIBRATION_TARGETS: tuple[tuple[str, int, float, float], ...] = (
+    ("chain_rate", 365, 0.32, 0.035),
+    ("chain_rate", 1095, 0.32, 0.035),
+    ("residents_per_outlet", 1095, 93.0, 12.5),
+    ("entrant_closed_2y", 1095, 1.0 / 3.0, 0.06),
+)
+
+#: The defaults before calibration (the "before" table of the report is the validation
+#: experiment run with these as settings; see ``run_precalibration``).
+PRECALIBRATION_DEFAULTS: dict[str, float] = {
+    "entry_error_sd": 0.7, "initial_cash_days": 30.0, "chain_entrant_share": 0.4,
+    "chain_loss_tolerance": 0.2,
+}
+
+def experiment_definition(results: str | Path) -> dict[str, Any]:
+    """The resolved definition of the experiment a results folder holds (its manifest)."""
+    from experiments.store import ResultStore
+    from model.errors import ResultsError
+
+    manifest = ResultStore(results).read_manifest()
+    definition = (manifest or {}).get("definition")
+    if not isinstance(definition, dict):
+        raise ResultsError(results, "manifest.json", "missing or without a definition: not "
+                           "the results of a lifecircle experiment")
+    return json.loads(json.dumps(definition))
+
+
+def calibration_distance(daily: pd.DataFrame,
+                         targets: Sequence[tuple[str, int, float, float]] = CALIBRATION_TARGETS
+                         ) -> pd.DataFrame:
+    """Distance of every design point to the targets.
+
+    For each target (metric, day, target value, tolerance) the point's figure is the mean
+    over its replicates of the metric at that day; its term is the squared standardized
+    deviation ((figure - target) / tolerance)^2. The distance is the sum of the terms.
+
+    Returns:
+        One row per point: the figures, the terms (``z2_*``) and ``distance``, sorted by
+        distance (best first).
+    """
+    out = None
+    for metric, day, target, tol in targets:
+        s = at_day(daily, metric, day).groupby(level="point").mean()
+        col = f"{metric}@{day}"
+        frame = pd.DataFrame({col: s, f"z2_{col}": ((s - target) / tol) ** 2})
+        out = frame if out is None else out.join(frame)
+    assert out is not None
+    out["distance"] = out[[c for c in out.columns if c.startswith("z2_")]].sum(axis=1)
+    return out.sort_values("distance").reset_index()
+
+
+def calibrate(results: Path) -> dict[str, Any]:
+    """Distances of the calibration design and the best point."""
+    daily = load_daily(results)
+    points = pd.read_parquet(results / "points.parquet")
+    dist = calibration_distance(daily).merge(points, on="point", how="left")
+    definition = experiment_definition(results)
+    factors = [f["name"] for f in definition["factors"] if f["role"] == "uncertainty"]
+    best = dist.iloc[0]
+    return {"table": dist, "factors": factors, "best": {f: best[f] for f in factors},
+            "best_point": int(best["point"]), "experiment": definition,
+            "time": batch_time(results)}
+
+
+def run_precalibration(out_dir: Path, workers: int, *, settings: dict[str, Any] | None = None,
+                       log: Callable[[str], None] = print) -> None:
+    """Run (or resume) ``validation/validation.toml`` with the pre-calibration defaults.
+
+    Through the batch runner: resumable, verified, any executor.
+    """
+    from experiments.executors import ExecutorSpec
+    from experiments.loading import experiment_from_dict
+    from experiments.runner import run_batch
+
+    path = HERE / "validation.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data = {**data, "name": "validation_precalibration",
+            "settings": {**data.get("settings", {}), **(settings or {}),
+                         **PRECALIBRATION_DEFAULTS}}
+    exp = experiment_from_dict(data, file=f"{path} (pre-calibration)", base_dir=HERE)
+    run_batch(exp, out_dir, ExecutorSpec(workers=workers), progress=False, log=log)
