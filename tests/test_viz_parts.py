@@ -220,7 +220,7 @@ def test_a_replayed_run_matches_its_record(results):
 def test_a_replay_refuses_what_it_cannot_rebuild_exactly(results, tmp_path):
     with pytest.raises(ResultsError, match="not an experiment folder"):
         replay.finished_runs("../..", results)
-    with pytest.raises(ResultsError, match="no finished run"):
+    with pytest.raises(ResultsError, match="no finished"):
         replay.replay_settings("tiny", "nope", results)
     copy = tmp_path / "tampered"
     subprocess.run(["cp", "-r", str(results / "tiny"), str(copy)], check=True)
@@ -230,6 +230,9 @@ def test_a_replay_refuses_what_it_cannot_rebuild_exactly(results, tmp_path):
     record.write_text(json.dumps(data))
     with pytest.raises(ResultsError, match="rebuilds its configuration differently"):
         replay.replay_settings("tampered", data["run_id"], tmp_path)
+    daily = record.with_suffix(".parquet")  # a changed daily file no longer verifies
+    daily.write_bytes(daily.read_bytes()[:-8] + b"\0" * 8)
+    assert data["run_id"] not in [r.run_id for r in replay.finished_runs("tampered", tmp_path)]
 
 
 def test_policies_without_sites_of_their_own_leave_a_trace_on_the_map():

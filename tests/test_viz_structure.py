@@ -19,6 +19,7 @@ FORBIDDEN = {
     r"\.__name__ ==": "a type recognised by its name",
     r"LIFECIRCLE_SCENARIO_DIR": "a second scenario-folder setting",
     r"\._cells\b": "Mesa's private grid cells",
+    r"model\.candidates\b": "the model's internal candidate index",
 }
 
 

@@ -43,11 +43,6 @@ class Access:
     reached: int
 
 
-def nearest_walk_m(model: CommerceModel, home: int) -> np.ndarray:
-    """Walk (m) from home cell ``home`` to the nearest open provider of each category."""
-    return np.asarray(model.candidates.min_walk(model.supply)[home], dtype=float)
-
-
 def residents_at(model: CommerceModel, xy: tuple[int, int]) -> list[Resident]:
     """The residents living at cell ``xy`` (Mesa's grid)."""
     return [a for a in model.grid[xy].agents if isinstance(a, Resident)]
@@ -62,7 +57,7 @@ def access_from(model: CommerceModel, xy: tuple[int, int]) -> list[Access]:
     rows = np.searchsorted(model.present_idx, idx)
     covered = coverage_matrix(model)[rows]  # (people, categories)
     speeds = np.array([r.walking_speed for r in people])
-    walk = nearest_walk_m(model, int(model.city.home_index[xy]))
+    walk = model.nearest_walk_m(int(model.city.home_index[xy]))
     out = []
     for k, name in enumerate(model.categories.names):
         minutes = (walk[k] / speeds.max() / 60, walk[k] / speeds.min() / 60)

@@ -1,11 +1,13 @@
 """Open a run of a finished experiment in the page, exactly as the batch ran it.
 
-An experiment's results folder (``experiments.storage.ResultStore``) keeps, in its manifest,
-every scenario's resolved configuration (settings applied) and, per finished run, a record
-with the run's seed, its overrides (settings plus the design point's factor values) and the
-fingerprint of the configuration it ran (``scenario_hash``). :func:`replay_settings` rebuilds
-that configuration from the manifest, applies the run's overrides, and refuses to go on unless
-its fingerprint is the recorded one; the page then builds the model with the run's seed.
+An experiment's results folder (``experiments.store.ResultStore``) keeps, in its manifest,
+every scenario's resolved configuration (settings applied) and its plan, and per finished run
+a record with the run's seed, its overrides (settings plus the design point's factor values)
+and the fingerprint of the configuration it ran (``scenario_hash``). Only runs the store
+verifies (record, Parquet size, checksum and rows; ``ResultStore.scan``) are offered.
+:func:`replay_settings` rebuilds that configuration from the manifest, applies the run's
+overrides, and refuses to go on unless its fingerprint is the recorded one; the page then
+builds the model with the run's seed.
 After replaying to the run's last day, :func:`compare_with_record` holds the page's daily
 series against the run's recorded Parquet file, metric by metric.
 
@@ -16,16 +18,17 @@ else on the server.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from experiments.definition import scenario_fingerprint
-from experiments.storage import MANIFEST, ResultStore
+from experiments.manifest import planned_rows
+from experiments.store import KEY_COLUMNS, MANIFEST, ResultStore
 from model import METRIC_NAMES, Scenario
 from model.errors import ResultsError, ScenarioError
 from model.scenario import build_scenario
@@ -69,11 +72,22 @@ def _folder(name: str, root: Path | None) -> Path:
     return folder
 
 
+def _verified(folder: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The folder's manifest and its verified finished runs (run id -> record)."""
+    store = ResultStore(folder)
+    manifest = store.read_manifest()
+    if manifest is None:
+        raise ResultsError(folder, MANIFEST, "missing")
+    rows = planned_rows(manifest, folder / MANIFEST)
+    scan = store.scan({r[0]: dict(zip(KEY_COLUMNS, r[1:], strict=True)) for r in rows})
+    return manifest, scan.done
+
+
 def finished_runs(name: str, root: Path | None = None) -> list[RunRef]:
-    """The runs of experiment folder ``name`` that finished, in a stable order."""
-    store = ResultStore(_folder(name, root))
+    """The verified finished runs of experiment folder ``name``, in a stable order."""
+    _manifest, done = _verified(_folder(name, root))
     runs = [RunRef(rid, str(r["scenario"]), int(r["point"]), int(r["replicate"]), int(r["seed"]))
-            for rid, r in store.records().items() if r.get("status") == "ok"]
+            for rid, r in done.items()]
     return sorted(runs, key=lambda r: (r.scenario, r.point, r.replicate))
 
 
@@ -103,11 +117,10 @@ def replay_settings(name: str, run_id: str, root: Path | None = None) -> Replay:
             rebuilds is not the one the run recorded (its fingerprint differs).
     """
     folder = _folder(name, root)
-    store = ResultStore(folder)
-    manifest = store.read_manifest()
-    record = store.records().get(run_id)
-    if manifest is None or record is None or record.get("status") != "ok":
-        raise ResultsError(folder, run_id, "no finished run with this id")
+    manifest, done = _verified(folder)
+    record = done.get(run_id)
+    if record is None:
+        raise ResultsError(folder, run_id, "no finished (and verified) run with this id")
     configs = manifest["config"]["scenario_configs"]
     label = str(record["scenario"])
     try:
@@ -128,12 +141,11 @@ def replay_settings(name: str, run_id: str, root: Path | None = None) -> Replay:
 
 
 def recorded_daily(replay: Replay) -> pd.DataFrame:
-    """The run's daily series as the batch recorded it (days 1..days)."""
-    path = ResultStore(replay.folder).runs_dir / f"{replay.run_id}.parquet"
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError) as err:
-        raise ResultsError(path, "", f"cannot be read: {err}") from err
+    """The run's daily series as the batch recorded it (days 1..days), verified again."""
+    _manifest, done = _verified(replay.folder)
+    if replay.run_id not in done:
+        raise ResultsError(replay.folder, replay.run_id, "its recorded files no longer verify")
+    return ResultStore(replay.folder).read_frame(replay.run_id)
 
 
 def compare_with_record(frame: pd.DataFrame, replay: Replay) -> list[str]:
@@ -157,8 +169,3 @@ def compare_with_record(frame: pd.DataFrame, replay: Replay) -> list[str]:
             out.append(name)
     return out
 
-
-def manifest_text(folder: Path) -> str:
-    """The experiment's name and description, from its manifest."""
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    return f"{manifest.get('experiment', folder.name)}: {manifest['config'].get('description', '')}"
