@@ -30,6 +30,7 @@ from model.policies import Bus, IdleSpace  # noqa: E402
 from viz.levers import Settings, build_model  # noqa: E402
 from viz.mapview import MapPainter, storefront_cells  # noqa: E402
 from viz.palette import PLAIN, rgb8  # noqa: E402
+from viz.replay import finished_runs  # noqa: E402
 from viz.server import background  # noqa: E402
 
 EXPERIMENT = """
@@ -291,15 +292,17 @@ def test_compare_with_baseline_and_pins(session):
 
 
 def test_replay_a_run_of_a_finished_experiment(experiment, context, server_url):
-    _root, proc = experiment
+    root, proc = experiment
     _out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
+    run = next(r for r in finished_runs("viz_replay", root) if r.scenario == "mobile_vendors")
+    assert (run.point, run.replicate) == (0, 0)
     session = Session(context, server_url)  # opened once the experiment has finished
     page = session.page
-    session.pick("lc-run-pick", "mobile_vendors · point 0 · replicate 0 (seed 8173920810673634175)")
+    session.pick("lc-run-pick", run.label)
     page.locator(".lc-open-run").click()
     summary = page.locator(".lc-summary")
-    expect(summary).to_contain_text("run mobile_vendors__p0000__r000 of experiment viz_replay",
+    expect(summary).to_contain_text(f"run {run.run_id} of experiment viz_replay",
                                     timeout=BUILD_TIMEOUT_MS)
     expect(summary).to_contain_text("3 buses serving")  # the design point's lever value
     session.wait_ready()
