@@ -89,7 +89,7 @@ _WORDS = {
     "independents_open": ("independent outlets open", "count"),
     "outlets_opened": ("outlets opened that day", "count"),
     "outlets_closed": ("outlets closed that day", "count"),
-    "residents": ("residents", "count"),
+    "residents": ("residents living in the circle", "count"),
     "residents_per_outlet": ("residents per outlet", "count"),
     "public_spend": ("public money spent to date", "yuan"),
     "rent_subsidy_share": ("share of rent the rent subsidy pays (after pacing)", "share"),
