@@ -28,7 +28,7 @@ browser: setup
 	$(PY) -m viz.assets
 
 test: browser
-	$(VENV)/bin/ruff check model experiments viz tests benchmarks
+	$(VENV)/bin/ruff check model experiments viz tests benchmarks mapdata
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: setup

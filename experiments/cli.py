@@ -1,4 +1,4 @@
-"""The ``lifecircle`` command line: run, validate, experiment, compare, viz.
+"""The ``lifecircle`` command line: run, validate, experiment, compare, import, viz.
 
 Exit codes: 0 success; 1 failed runs or an interrupted batch; 2 invalid input (nothing is
 written); 130 interrupted run (no file that looks complete is left).
@@ -167,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--port", type=int, default=8765)
     z.add_argument("--open", action="store_true", help="open a browser tab")
     z.set_defaults(func=cmd_viz)
+    from mapdata.cli import add_arguments as add_import_arguments
+    from mapdata.cli import cmd_import
+
+    m = sub.add_parser("import", help="a neighbourhood from OSM extracts and POI tables")
+    add_import_arguments(m)
+    m.set_defaults(func=cmd_import)
     from experiments.batch_cli import add_subcommands
 
     add_subcommands(sub)
