@@ -75,13 +75,21 @@ def _table(gdf: gpd.GeoDataFrame, extras: list[dict | None], path: Path) -> gpd.
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     rows = gdf[cols].to_dict("records")
     tags = [_tags_of_row(r, e) for r, e in zip(rows, extras, strict=True)]
-    out = gpd.GeoDataFrame({"tags": tags, "file": path.name}, geometry=gdf.geometry.values,
-                           crs="EPSG:4326")
+    geoms = np.asarray(gdf.geometry.values).copy()
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if bad.any():  # self-touching rings and the like, common in OSM multipolygons
+        geoms[bad] = shapely.make_valid(geoms[bad])
+    out = gpd.GeoDataFrame({"tags": tags, "file": path.name}, geometry=geoms, crs="EPSG:4326")
     return out[~out.geometry.isna() & ~out.geometry.is_empty].reset_index(drop=True)
 
 
 def read_pbf(path: Path, bbox: tuple[float, float, float, float] | None) -> gpd.GeoDataFrame:
-    """Read an ``.osm.pbf`` extract with pyrosm (elements with one of ``OSM_KEYS``)."""
+    """Read an ``.osm.pbf`` extract with pyrosm: highway ways, buildings, land use and POIs.
+
+    pyrosm's dedicated readers are used (``get_buildings``, ``get_landuse``, ``get_pois``
+    with every key of ``POI_KEYS``, and highway ways by a custom filter); an element that
+    several of them return (a building that is also a shop) is kept once.
+    """
     from pyrosm import OSM
 
     try:
@@ -89,14 +97,20 @@ def read_pbf(path: Path, bbox: tuple[float, float, float, float] | None) -> gpd.
             warnings.simplefilter("ignore")  # relations cut by the box: reported as clipped
             osm = OSM(str(path), bounding_box=list(bbox) if bbox else None, engine="in_memory",
                       progress=False)
-            gdf = osm.get_data_by_custom_criteria(custom_filter=None,
-                                                  osm_keys_to_keep=list(OSM_KEYS))
+            parts = [osm.get_data_by_custom_criteria(custom_filter={"highway": True},
+                                                     keep_nodes=False),
+                     osm.get_buildings(), osm.get_landuse(),
+                     osm.get_pois(custom_filter={k: True for k in OSM_KEYS[3:]})]
     except MapDataError:
         raise
     except Exception as err:  # pyrosm raises many kinds for a broken file
         raise MapDataError(path, "(file)", f"not a readable OSM PBF extract: {err}") from None
-    if gdf is None or len(gdf) == 0:
+    parts = [p for p in parts if p is not None and len(p)]
+    if not parts:
         return _empty()
+    gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
+    if {"osm_type", "id"} <= set(gdf.columns):
+        gdf = gdf[~gdf.duplicated(["osm_type", "id"])].reset_index(drop=True)
     extras = [json.loads(t) if isinstance(t, str) and t else None for t in gdf.get(
         "tags", pd.Series([None] * len(gdf)))]
     return _table(gdf, extras, path)

@@ -108,7 +108,8 @@ def line_cells(grid: Grid, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
         ``(geometry index, x, y)`` per crossed cell, each line part a 4-connected path.
     """
     geoms = np.asarray(geoms)
-    lines = np.where(shapely.get_type_id(geoms) >= 3, shapely.boundary(geoms), geoms)
+    polygon = np.isin(shapely.get_type_id(geoms), (3, 6))
+    lines = np.where(polygon, shapely.boundary(np.where(polygon, geoms, None)), geoms)
     parts, owner = shapely.get_parts(lines, return_index=True)
     keep = shapely.get_type_id(parts) == 1  # LineString (points from clipping dropped)
     parts, owner = parts[keep], owner[keep]
