@@ -63,8 +63,8 @@ class Summary:
             out[f.name] = v
         return out
 
-    def lines(self, top: int = 25) -> list[str]:
-        """The summary as lines of text (the ``top`` unmapped types, most frequent first)."""
+    def lines(self, width: int = 96) -> list[str]:
+        """The summary as lines of text; every unmapped type, most frequent first."""
         w, s, e, n = self.bbox
         gx, gy = self.grid
         out = [
@@ -97,8 +97,21 @@ class Summary:
                        f"{len(self.not_formats)} types")
         if self.unmapped:
             ranked = sorted(self.unmapped.items(), key=lambda kv: (-kv[1], kv[0]))
-            shown = ", ".join(f"{k} {v}" for k, v in ranked[:top])
-            more = f" and {len(ranked) - top} more types" if len(ranked) > top else ""
-            out.append(f"POI types with no mapping ({sum(self.unmapped.values())} POIs): "
-                       f"{shown}{more}")
+            out.append(f"POI types with no mapping ({sum(self.unmapped.values())} POIs of "
+                       f"{len(ranked)} types; add rules to mapdata/poi_categories.toml):")
+            out += _wrap([f"{k} {v}" for k, v in ranked], width)
         return out
+
+
+def _wrap(items: list[str], width: int) -> list[str]:
+    """Comma-separated items on indented lines of at most ``width`` characters."""
+    lines, cur = [], ""
+    for item in items:
+        if cur and len(cur) + len(item) + 2 > width:
+            lines.append(f"  {cur},")
+            cur = item
+        else:
+            cur = f"{cur}, {item}" if cur else item
+    if cur:
+        lines.append(f"  {cur}")
+    return lines
