@@ -174,7 +174,8 @@ def import_city(files: list[Path], bbox: Box | None, name: str,
     # 8. layer
     home_xy = np.argwhere(homes.capacity > 0).astype(np.int32)
     arrays = {
-        "cell_type": cell_type, "community": community, "community_kind": kind,
+        "cell_type": cell_type, "walkable": net.net, "community": community,
+        "community_kind": kind,
         "home_xy": home_xy, "home_capacity": homes.capacity[home_xy[:, 0], home_xy[:, 1]],
         "storefront_xy": shops.site_xy, "shop_site": shops.shop_site,
         "shop_category": np.array(shops.shop_category, dtype=str),

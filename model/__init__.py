@@ -1,11 +1,13 @@
 """lifecircle: an agent-based model of 15-minute convenient living circles on Mesa."""
 
+from .categories import category_names
 from .errors import LifecircleError, ScenarioError
 from .metrics import HEADLINE_METRICS, metric_names
 from .model import CommerceModel, simulate
-from .scenario import Scenario, category_names, load_scenario
+from .policies import POLICY_KINDS
+from .scenario import Scenario, load_scenario
 
-METRIC_NAMES: tuple[str, ...] = tuple(metric_names(category_names()))
+METRIC_NAMES: tuple[str, ...] = tuple(metric_names(category_names(), sorted(POLICY_KINDS)))
 """Every daily metric the model reports (the category table is the same in every scenario)."""
 
 __all__ = ["HEADLINE_METRICS", "METRIC_NAMES", "CommerceModel", "LifecircleError", "Scenario",

@@ -46,14 +46,14 @@ class Resident(CellAgent):
         """Walking speed in m/s."""
         return float(self.model.population.speed_mps[self.index])
 
-    @property
-    def reach_m(self) -> float:
-        """Own 15-minute walking distance in metres."""
-        return float(self.model.population.reach_m[self.index])
+    def reach_m(self, category: str) -> float:
+        """Metres this resident walks within the category's standard walk (at its own speed)."""
+        cats = self.model.categories
+        return self.walking_speed * 60.0 * float(cats.standard_min[cats.index[category]])
 
     @property
     def satisfaction(self) -> float:
-        """Moving average of need outcomes, 0..1."""
+        """Moving average of need outcomes, 0..1 (NaN before the first outcome)."""
         return float(self.model.satisfaction[self.index])
 
 

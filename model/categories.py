@@ -6,13 +6,22 @@ The table lives in ``scenarios/categories.toml``; a scenario may override single
 
 from __future__ import annotations
 
+import os
+import tomllib
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import ScenarioError
 from .schema import check_mapping, spec
+
+#: The folder of named scenarios and of the category table (``LIFECIRCLE_SCENARIOS``
+#: overrides it): the one place every part of lifecircle finds them.
+SCENARIO_DIR = Path(os.environ.get("LIFECIRCLE_SCENARIOS",
+                                   Path(__file__).resolve().parent.parent / "scenarios"))
+CATEGORY_FILE = "categories.toml"
 
 GROUPS = ("worker", "family", "elderly", "elderly80")
 """Resident groups: worker, family with a young child, aged 60-79, aged 80+."""
@@ -41,9 +50,30 @@ class Category:
                                 lo=0)
     chain_share: float = spec(0.0, "Chance such an outlet is a chain (day 0, chain entrants).",
                               lo=0, hi=1)
+    standard_walk_min: float = spec(15.0, "The plan's standard walk to this format (minutes).",
+                                    lo=1, hi=60)
 
 
 CATEGORY_FIELDS = {f.name: f for f in fields(Category) if f.name != "name"}
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; anything unreadable is a ScenarioError naming the file."""
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(str(path), "(syntax)", f"not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(str(path), "(encoding)", f"not UTF-8 text: {err}") from None
+    except RecursionError:
+        raise ScenarioError(str(path), "(syntax)", "nested too deeply to be read") from None
+    except OSError as err:
+        raise ScenarioError(str(path), "(file)", f"cannot be read: {err.strerror or err}") from None
+
+
+def category_names() -> list[str]:
+    """Names of the categories of the table, in order (scenarios cannot add any)."""
+    return list(read_toml(SCENARIO_DIR / CATEGORY_FILE))
 
 
 def make_category(where: str, name: str, values: dict[str, Any]) -> Category:
@@ -57,6 +87,13 @@ def make_category(where: str, name: str, values: dict[str, Any]) -> Category:
     if missing:
         raise ScenarioError(where, f"categories.{name}", f"missing fields {missing}")
     return Category(name=name, **clean)
+
+
+def check_table(where: str, categories: list[Category]) -> None:
+    """Rules across the table: some category must be let at day 0."""
+    if not any(c.initial_share > 0 for c in categories):
+        raise ScenarioError(where, "categories.*.initial_share",
+                            "every category has initial_share 0; at least one must be > 0")
 
 
 class CategoryTable:
@@ -79,4 +116,5 @@ class CategoryTable:
         self.outside_utility = np.array([c.outside_utility for c in categories])
         share = np.array([c.initial_share for c in categories])
         self.initial_share = share / share.sum() if share.sum() > 0 else share
+        self.standard_min = np.array([c.standard_walk_min for c in categories])
         self.chain_share = np.array([c.chain_share for c in categories])

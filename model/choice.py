@@ -1,43 +1,60 @@
-"""Daily choice: a multinomial logit over reachable offers plus an outside option.
+"""Daily choice: a multinomial logit over reachable offers plus an outside option, with capacity.
 
-For a need of category k of resident r (group g, income band b, walking speed s, own reach
-R = s x 15 min), each candidate offer j with walking time t_j = walk_j / s / 60 minutes has
+For a need of category k of resident r (income band b, walking speed s), each candidate offer
+j with walking time t_j = walk_j / s / 60 minutes has the utility
 
     v_j = beta_quality q_j - beta_price[b] (p_j - 1) - beta_walk t_j
-          - beta_late max(0, t_j - reach_minutes) - beta_crowding c_j^2
+          - beta_late max(0, t_j - S_k) - beta_crowding c_j^2
 
-where p_j is the price index the resident pays (market = 1; elderly discounts apply; an
-online offer adds its delivery fee as a price index; online offers are open only to residents
-who order online) and c_j the offer's recent load (smoothed visits) over capacity. The
-outside option (go without, or travel far) has utility ``outside_utility[k]``. One uniform
-draw per need picks an option with the logit probabilities exp(v_j) / sum exp(v).
+where S_k is the category's standard walk in minutes (``standard_walk_min``: 10 for the daily
+basics of the 2023-25 plan, 15 for quality formats), p_j the price index the resident pays
+(market = 1; elderly discounts apply; a delivery adds its fee as a price index; online offers
+are open only to residents who order online) and c_j the offer's recent demand (attempted
+visits, smoothed over the days it was open) over its capacity. The outside option (go
+without, or travel far) has utility ``v_0 = outside_utility[k]``.
 
-Each outcome is scored 0..1 for satisfaction: quality, price, walking beyond the resident's
-own reach and crowding lower the score of a met need; the outside option scores
-``outside_score``.
+**First choice.** One uniform per need picks an option with probabilities
+exp(v_j) / sum exp(v); a second uniform is the need's place in today's queue.
 
-Implementation. Utility depends on the resident only through its home cell and its *type*
-(income band, walking speed, age class -- which of 60 and the offers' ``free_age`` values it
-has reached -- and whether it orders online today), and walking distances are whole cells,
-so each weight factors as
+**Capacity binds.** An offer serves at most ``floor(capacity)`` visits a day. Offers serve the
+needs that chose them first, in queue order; the needs turned away choose again, in queue
+order, among the outside option and the offers that still have room (same utilities; the
+uniform of the re-choice is the first draw rescaled within the interval of the option it
+had picked, so no new draws are needed), so no offer ever serves more than its capacity.
 
-    exp(v_j) = offer_w[offer, income x age class x online] * walk_w[speed, walk]
+**Outcome score** (satisfaction). The score of an outcome with utility v is
+sigma(v - r_k) = exp(v) / (exp(v) + exp(r_k)), the chance a resident prefers it to the
+category's *standard provision* r_k = beta_quality q_ref - beta_walk S_k (a shop of reference
+quality at market price, exactly the standard walk away, not crowded). Going without scores
+sigma(v_0 - r_k). So the score ranks outcomes as the choice does: a delivery that saves a
+walk counts as convenience and its fee as a price; a resident's satisfaction above 0.5 means
+its needs were met, on average, at least as well as the plan's standard.
 
-(quality, price and crowding terms per offer and resident type; walking and lateness terms
-per distinct speed and distinct walk). Both tables are computed once per day (offers not
-available today, and online offers for those not ordering online, get weight 0), so the
-per-candidate work is two look-ups and a multiply instead of an ``exp``. The draw itself is
-unchanged: the outside option first, then the candidates in index order, the first cumulative
-weight above ``u x total``. Large days run on ``numba.get_num_threads()`` threads (chunks
-of needs; the kernel releases the GIL); every need uses its own pre-drawn uniform, so
-results do not depend on the number of threads. Where the factorization does not apply
-(many distinct speeds or walks) the direct kernel ``choose`` runs instead.
+**Consumer surplus.** The expected consumer surplus of a need is
+(log sum_j exp(v_j) + exp(v_0)) - v_0) / beta_price[b] in price-index units, times the visit's
+spend in yuan (Small & Rosen 1981), over the first-choice set: relative to going without,
+never negative, and it cannot fall when an option is added.
+
+Implementation. All weights are exp(v - M) with one shift M (the largest utility any option
+can have today), so no exponent overflows (log-sum-exp). Utility depends on the resident only
+through its home cell and its *type* (income band, age class -- which of 60 and the offers'
+``free_age`` values it has reached -- and whether it orders online today), and walks are whole
+cells, so each first-choice weight factors as
+
+    exp(v_j - M) = offer_w[offer, type] * walk_w[speed, standard class, walk]
+
+computed once a day; the per-candidate work is two look-ups and a multiply. First choices run
+on ``numba.get_num_threads()`` threads in chunks (each need has its own uniforms, so results do
+not depend on the threads); rationing and re-choices run in one sequential pass. Where the
+factorization does not apply (many distinct speeds or walks) a direct kernel computes
+exp(v - M) per candidate instead.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -45,110 +62,68 @@ import numpy as np
 from .reach import WALK_BITS
 
 WALK_MASK = (1 << WALK_BITS) - 1
+MAX_SPEEDS = 64  # distinct walking speeds the factored kernel tabulates
+PARALLEL_MIN_NEEDS = 20_000  # below this, one thread (thread start-up costs more)
+CHUNKS_PER_THREAD = 4
+
+
+@dataclass
+class ChoiceResult:
+    """One day's choices, per need and per offer.
+
+    Attributes:
+        chosen: offer served (-1: outside option / unmet).
+        walk_min: minutes walked (0 for the outside option and deliveries).
+        score: outcome score 0..1.
+        paid_index: price index paid (0 for the outside option).
+        surplus_yuan: expected consumer surplus of the need's choice set, in yuan.
+        turned_away: the need's first choice was full (it chose again).
+        attempts: per offer, visits attempted today (first choices plus re-choices).
+        served: per offer, visits served today (at most its capacity).
+    """
+
+    chosen: np.ndarray
+    walk_min: np.ndarray
+    score: np.ndarray
+    paid_index: np.ndarray
+    surplus_yuan: np.ndarray
+    turned_away: np.ndarray
+    attempts: np.ndarray
+    served: np.ndarray
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _outcome(price, fee, free_age, discount60, age, t, quality, crowd, reach_min,
-             late_score):  # pragma: no cover - compiled
-    """(minutes, score 0..1, price index paid) of a need met by one offer."""
+def _price_paid(price, fee, free_age, discount60, age):  # pragma: no cover - compiled
+    """Price index a resident of ``age`` pays at an offer (discounts, then the delivery fee)."""
     p = price
     if free_age > 0 and age >= free_age:
         p = 0.0
     elif age >= 60.0:
         p = p * (1.0 - discount60)
-    p += fee
-    late = t - reach_min
+    return p + fee
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _utility(quality, paid, t, crowd, std_min, bq, bp, bw, bl, bc):  # pragma: no cover
+    """The utility of one option (see the module docstring)."""
+    late = t - std_min
     if late < 0.0:
         late = 0.0
-    q = 0.5 + 0.5 * quality
-    pf = min(1.15, max(0.5, 1.0 - 1.5 * (p - 1.0)))
-    tf = max(0.0, 1.0 - late_score * late)
-    cf = 1.0 if crowd <= 1.0 else max(0.5, 1.0 - 0.5 * (crowd - 1.0))
-    return t, min(1.0, max(0.0, q * pf * tf * cf)), p
+    return bq * quality - bp * (paid - 1.0) - bw * t - bl * late - bc * crowd * crowd
 
 
 @numba.njit(cache=True, nogil=True)
-def choose(need_res, need_cat, home, income, orders_online, speed, age,
-           ptr, cand_offer, cand_walk,
-           o_today, o_online, o_price, o_fee, o_quality, o_crowd, o_discount60, o_free_age,
-           beta_quality, beta_price, beta_walk, beta_late, beta_crowding, reach_min,
-           outside_u, outside_score, late_score, uniforms,
-           chosen, walk_min, score, paid_index):  # pragma: no cover - compiled
-    """Choose for every need; write chosen offer (-1 outside), minutes, score, price paid."""
-    K = outside_u.shape[0]
-    buf = np.empty(4096, dtype=np.float64)
-    for i in range(need_res.shape[0]):
-        r = need_res[i]
-        k = need_cat[i]
-        row = home[r] * K + k
-        a, b = ptr[row], ptr[row + 1]
-        if b - a + 1 > buf.shape[0]:
-            buf = np.empty(2 * (b - a + 1), dtype=np.float64)
-        bp = beta_price[income[r]]
-        inv_speed = 1.0 / (speed[r] * 60.0)
-        total = np.exp(outside_u[k])
-        for j in range(a, b):
-            o = cand_offer[j]
-            if not o_today[o] or (o_online[o] and not orders_online[r]):
-                buf[j - a] = 0.0
-                continue
-            p = o_price[o]
-            if o_free_age[o] > 0 and age[r] >= o_free_age[o]:
-                p = 0.0
-            elif age[r] >= 60.0:
-                p = p * (1.0 - o_discount60[o])
-            p += o_fee[o]
-            t = cand_walk[j] * inv_speed
-            late = t - reach_min
-            if late < 0.0:
-                late = 0.0
-            c = o_crowd[o]
-            v = beta_quality * o_quality[o] - bp * (p - 1.0) - beta_walk * t - beta_late * late \
-                - beta_crowding * c * c
-            w = np.exp(v)
-            buf[j - a] = w
-            total += w
-        u = uniforms[i] * total
-        acc = np.exp(outside_u[k])
-        pick = -1
-        if u >= acc:
-            for j in range(a, b):
-                acc += buf[j - a]
-                if u < acc and buf[j - a] > 0.0:
-                    pick = j
-                    break
-            if pick < 0:  # rounding at the top end: take the last available candidate
-                for j in range(b - 1, a - 1, -1):
-                    if buf[j - a] > 0.0:
-                        pick = j
-                        break
-        if pick < 0:
-            chosen[i] = -1
-            walk_min[i] = 0.0
-            score[i] = outside_score
-            paid_index[i] = 0.0
-            continue
-        o = cand_offer[pick]
-        t, sc, p = _outcome(o_price[o], o_fee[o], o_free_age[o], o_discount60[o], age[r],
-                            cand_walk[pick] * inv_speed, o_quality[o], o_crowd[o], reach_min,
-                            late_score)
-        chosen[i] = o
-        walk_min[i] = t
-        score[i] = sc
-        paid_index[i] = p
-
-
-@numba.njit(cache=True, nogil=True)
-def _choose_range(lo, hi, need_res, need_cat, home, income, orders_online, speed, age,
-                  speeds, age_thr, ptr, cand_offer, cand_walk, cand_packed, offer_w, walk_w,
-                  outside_w, o_price, o_fee, o_quality, o_crowd, o_discount60, o_free_age,
-                  reach_min, outside_score, late_score, uniforms,
-                  chosen, walk_min, score, paid_index):  # pragma: no cover - compiled
-    """The factored kernel on needs ``lo:hi`` (see the module docstring)."""
+def _first_factored(lo, hi, need_res, need_cat, home, income, orders_online, speed, age,
+                    speeds, age_thr, std_class, ptr, cand_offer, cand_walk, cand_packed,
+                    offer_w, walk_w, outside_w, ref_w, money_per_util, o_price, o_fee,
+                    o_discount60, o_free_age, u_choice,
+                    chosen, pos, walk_min, score, paid, surplus, u_again):  # pragma: no cover
+    """First choices of needs ``lo:hi`` with the factored weights (see the module docstring)."""
     K = outside_w.shape[0]
     n_age = age_thr.shape[0] + 1
     n_ty = offer_w.shape[1]
-    n_walk = walk_w.shape[1]
+    n_std = walk_w.shape[1]
+    n_walk = walk_w.shape[2]
     n_speed = speeds.shape[0]
     flat_ow = offer_w.ravel()
     flat_ww = walk_w.ravel()
@@ -172,45 +147,219 @@ def _choose_range(lo, hi, need_res, need_cat, home, income, orders_online, speed
             if speeds[t] == sr:
                 s = t
                 break
-        ws = s * n_walk
+        ws = (s * n_std + std_class[k]) * n_walk
         out_w = outside_w[k]
         total = out_w
         for j in range(a, b):
             pk = cand_packed[j]  # offer << WALK_BITS | walk code
             total += flat_ow[(pk >> WALK_BITS) * n_ty + ty] * flat_ww[ws + (pk & WALK_MASK)]
             buf[j - a] = total  # cumulative weight, summed in candidate order
-        u = uniforms[i] * total
+        surplus[i] = np.log(total / out_w) * money_per_util[income[r], k]
+        target = u_choice[i] * total
         pick = -1
-        if u >= out_w:
-            # the first candidate whose cumulative weight exceeds u (it has weight > 0: the
-            # cumulative sum rose past u there); cumulative weights never decrease, so its
-            # position is the count of those not above u (a branch-free, vectorized count)
+        if target >= out_w:
+            # the first candidate whose cumulative weight exceeds the target (it has weight
+            # > 0); cumulative weights never decrease, so its position is the count of those
+            # not above the target (a branch-free count)
             below = 0
             for j in range(b - a):
-                below += buf[j] <= u
+                below += buf[j] <= target
             if below < b - a:
                 pick = a + below
-            else:  # rounding at the top end: take the last available candidate
+            else:  # rounding at the top end: take the last candidate with weight
                 for j in range(b - 1, a - 1, -1):
-                    pk = cand_packed[j]
-                    if flat_ow[(pk >> WALK_BITS) * n_ty + ty] * \
-                            flat_ww[ws + (pk & WALK_MASK)] > 0.0:
+                    lower = buf[j - a - 1] if j > a else out_w
+                    if buf[j - a] > lower:
+                        pick = j
+                        break
+        if pick < 0:
+            chosen[i] = -1
+            pos[i] = -1
+            walk_min[i] = 0.0
+            score[i] = out_w / (out_w + ref_w[k])
+            paid[i] = 0.0
+            u_again[i] = 0.0
+            continue
+        lower = buf[pick - a - 1] if pick > a else out_w
+        w = buf[pick - a] - lower
+        u_again[i] = min(max((target - lower) / w, 0.0), np.nextafter(1.0, 0.0))
+        o = cand_offer[pick]
+        chosen[i] = o
+        pos[i] = pick
+        walk_min[i] = cand_walk[pick] * (1.0 / (sr * 60.0))
+        score[i] = w / (w + ref_w[k])
+        paid[i] = _price_paid(o_price[o], o_fee[o], o_free_age[o], o_discount60[o], ar)
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_direct(need_res, need_cat, home, income, orders_online, speed, age, ptr,
+                  cand_offer, cand_walk, o_today, o_online, o_price, o_fee, o_quality,
+                  o_crowd, o_discount60, o_free_age, bq, beta_price, bw, bl, bc, std_min,
+                  outside_u, ref_u, shift, money_per_util, u_choice,
+                  chosen, pos, walk_min, score, paid, surplus, u_again):  # pragma: no cover
+    """First choices with one exp(v - M) per candidate (when the factored tables do not apply)."""
+    buf = np.empty(4096, dtype=np.float64)
+    K = outside_u.shape[0]
+    for i in range(need_res.shape[0]):
+        r = need_res[i]
+        k = need_cat[i]
+        row = home[r] * K + k
+        a, b = ptr[row], ptr[row + 1]
+        if b - a > buf.shape[0]:
+            buf = np.empty(2 * (b - a), dtype=np.float64)
+        bp = beta_price[income[r]]
+        inv_speed = 1.0 / (speed[r] * 60.0)
+        out_w = np.exp(outside_u[k] - shift)
+        ref_w = np.exp(ref_u[k] - shift)
+        total = out_w
+        for j in range(a, b):
+            o = cand_offer[j]
+            if o_today[o] and not (o_online[o] and not orders_online[r]):
+                p = _price_paid(o_price[o], o_fee[o], o_free_age[o], o_discount60[o], age[r])
+                v = _utility(o_quality[o], p, cand_walk[j] * inv_speed, o_crowd[o], std_min[k],
+                             bq, bp, bw, bl, bc)
+                total += np.exp(v - shift)
+            buf[j - a] = total
+        surplus[i] = np.log(total / out_w) * money_per_util[income[r], k]
+        target = u_choice[i] * total
+        pick = -1
+        if target >= out_w:
+            below = 0
+            for j in range(b - a):
+                below += buf[j] <= target
+            if below < b - a:
+                pick = a + below
+            else:
+                for j in range(b - 1, a - 1, -1):
+                    lower = buf[j - a - 1] if j > a else out_w
+                    if buf[j - a] > lower:
+                        pick = j
+                        break
+        if pick < 0:
+            chosen[i] = -1
+            pos[i] = -1
+            walk_min[i] = 0.0
+            score[i] = out_w / (out_w + ref_w)
+            paid[i] = 0.0
+            u_again[i] = 0.0
+            continue
+        lower = buf[pick - a - 1] if pick > a else out_w
+        w = buf[pick - a] - lower
+        u_again[i] = min(max((target - lower) / w, 0.0), np.nextafter(1.0, 0.0))
+        o = cand_offer[pick]
+        chosen[i] = o
+        pos[i] = pick
+        walk_min[i] = cand_walk[pick] * inv_speed
+        score[i] = w / (w + ref_w)
+        paid[i] = _price_paid(o_price[o], o_fee[o], o_free_age[o], o_discount60[o], age[r])
+
+
+@numba.njit(cache=True, nogil=True)
+def _ration(need_res, need_cat, home, income, orders_online, speed, age, ptr, cand_offer,
+            cand_walk, o_today, o_online, o_price, o_fee, o_quality, o_crowd, o_discount60,
+            o_free_age, o_cap, bq, beta_price, bw, bl, bc, std_min, outside_u, ref_u, shift,
+            priority, chosen, walk_min, score, paid, u_again,
+            turned, attempts, served):  # pragma: no cover - compiled
+    """Serve first choices up to capacity in queue order; the turned away choose again."""
+    n = need_res.shape[0]
+    n_off = o_cap.shape[0]
+    K = outside_u.shape[0]
+    for i in range(n):
+        o = chosen[i]
+        if o >= 0:
+            attempts[o] += 1.0
+    over = np.zeros(n_off, dtype=np.bool_)
+    any_over = False
+    for o in range(n_off):
+        if attempts[o] > o_cap[o]:
+            over[o] = True
+            any_over = True
+    if not any_over:
+        for o in range(n_off):
+            served[o] = attempts[o]
+        return
+    # the needs at full offers, by offer then queue place (priority < 1 keeps offers apart)
+    m = 0
+    for i in range(n):
+        o = chosen[i]
+        if o >= 0 and over[o]:
+            m += 1
+    at_full = np.empty(m, dtype=np.int64)
+    key = np.empty(m, dtype=np.float64)
+    m = 0
+    for i in range(n):
+        o = chosen[i]
+        if o >= 0 and over[o]:
+            at_full[m] = i
+            key[m] = o + priority[i]
+            m += 1
+    order = np.argsort(key, kind="mergesort")
+    for o in range(n_off):
+        served[o] = 0.0 if over[o] else attempts[o]
+    away = np.empty(m, dtype=np.int64)
+    n_away = 0
+    for q in range(m):
+        i = at_full[order[q]]
+        o = chosen[i]
+        if served[o] < o_cap[o]:
+            served[o] += 1.0
+        else:
+            away[n_away] = i
+            n_away += 1
+    away = away[:n_away]
+    away = away[np.argsort(priority[away], kind="mergesort")]
+    buf = np.empty(4096, dtype=np.float64)
+    for q in range(n_away):
+        i = away[q]
+        turned[i] = True
+        r = need_res[i]
+        k = need_cat[i]
+        row = home[r] * K + k
+        a, b = ptr[row], ptr[row + 1]
+        if b - a > buf.shape[0]:
+            buf = np.empty(2 * (b - a), dtype=np.float64)
+        bp = beta_price[income[r]]
+        inv_speed = 1.0 / (speed[r] * 60.0)
+        out_w = np.exp(outside_u[k] - shift)
+        ref_w = np.exp(ref_u[k] - shift)
+        total = out_w
+        for j in range(a, b):
+            o = cand_offer[j]
+            if o_today[o] and served[o] < o_cap[o] and not (o_online[o] and not orders_online[r]):
+                p = _price_paid(o_price[o], o_fee[o], o_free_age[o], o_discount60[o], age[r])
+                v = _utility(o_quality[o], p, cand_walk[j] * inv_speed, o_crowd[o], std_min[k],
+                             bq, bp, bw, bl, bc)
+                total += np.exp(v - shift)
+            buf[j - a] = total
+        target = u_again[i] * total
+        pick = -1
+        if target >= out_w:
+            for j in range(a, b):
+                lower = buf[j - a - 1] if j > a else out_w
+                if target < buf[j - a] and buf[j - a] > lower:
+                    pick = j
+                    break
+            if pick < 0:
+                for j in range(b - 1, a - 1, -1):
+                    lower = buf[j - a - 1] if j > a else out_w
+                    if buf[j - a] > lower:
                         pick = j
                         break
         if pick < 0:
             chosen[i] = -1
             walk_min[i] = 0.0
-            score[i] = outside_score
-            paid_index[i] = 0.0
+            score[i] = out_w / (out_w + ref_w)
+            paid[i] = 0.0
             continue
+        lower = buf[pick - a - 1] if pick > a else out_w
+        w = buf[pick - a] - lower
         o = cand_offer[pick]
-        t, sc, p = _outcome(o_price[o], o_fee[o], o_free_age[o], o_discount60[o], ar,
-                            cand_walk[pick] * (1.0 / (sr * 60.0)), o_quality[o], o_crowd[o],
-                            reach_min, late_score)
         chosen[i] = o
-        walk_min[i] = t
-        score[i] = sc
-        paid_index[i] = p
+        attempts[o] += 1.0
+        served[o] += 1.0
+        walk_min[i] = cand_walk[pick] * inv_speed
+        score[i] = w / (w + ref_w)
+        paid[i] = _price_paid(o_price[o], o_fee[o], o_free_age[o], o_discount60[o], age[r])
 
 
 @numba.njit(cache=True, nogil=True)
@@ -233,13 +382,8 @@ def _distinct_speeds(need_res, speed, max_n):  # pragma: no cover - compiled
     return out[:n], n
 
 
-MAX_SPEEDS = 64  # distinct walking speeds the factored kernel tabulates
-PARALLEL_MIN_NEEDS = 20_000  # below this, one thread (thread start-up costs more)
-CHUNKS_PER_THREAD = 4
-
-
 def _run_chunked(n: int, args: tuple) -> None:
-    """Run ``_choose_range`` over ``n`` needs on ``numba.get_num_threads()`` threads.
+    """Run ``_first_factored`` over ``n`` needs on ``numba.get_num_threads()`` threads.
 
     The kernel releases the GIL (``nogil``), so plain Python threads run the chunks in
     parallel; they take chunks from a shared counter, so a thread slowed by other load does
@@ -248,7 +392,7 @@ def _run_chunked(n: int, args: tuple) -> None:
     """
     threads = numba.get_num_threads()
     if n < PARALLEL_MIN_NEEDS or threads <= 1:
-        _choose_range(0, n, *args)
+        _first_factored(0, n, *args)
         return
     n_chunks = threads * CHUNKS_PER_THREAD
     bounds = np.linspace(0, n, n_chunks + 1).astype(np.int64).tolist()
@@ -258,7 +402,7 @@ def _run_chunked(n: int, args: tuple) -> None:
     def work() -> None:
         try:
             while (c := next(counter)) < n_chunks:
-                _choose_range(bounds[c], bounds[c + 1], *args)
+                _first_factored(bounds[c], bounds[c + 1], *args)
         except BaseException as exc:  # pragma: no cover - re-raised below
             errors.append(exc)
 
@@ -272,77 +416,143 @@ def _run_chunked(n: int, args: tuple) -> None:
         raise errors[0]
 
 
-def choice_tables(model, speeds: np.ndarray, walk_values: np.ndarray):
-    """Per-day tables of the factored rule: ``exp(v) = offer_w[o, type] * walk_w[speed, walk]``.
+@dataclass
+class Coefficients:
+    """The day's utility terms as arrays (what both kernels and the reference read).
+
+    Attributes:
+        beta_quality, beta_walk, beta_late, beta_crowding: utility coefficients.
+        beta_price: (3,) per income band.
+        std_min: (K,) standard walk in minutes per category.
+        outside_u: (K,) utility of the outside option.
+        ref_u: (K,) utility of the standard provision (the score's reference).
+        money_per_util: (3, K) yuan per unit of utility (spend x income multiplier / beta_price).
+        crowd: per offer, recent demand over capacity.
+        shift: M, the largest utility any option can have (from the parameters alone).
+    """
+
+    beta_quality: float
+    beta_walk: float
+    beta_late: float
+    beta_crowding: float
+    beta_price: np.ndarray
+    std_min: np.ndarray
+    outside_u: np.ndarray
+    ref_u: np.ndarray
+    money_per_util: np.ndarray
+    crowd: np.ndarray
+    shift: float
+
+
+def coefficients(model) -> Coefficients:
+    """The day's utility terms of ``model`` (see ``Coefficients``)."""
+    p, cats, offers = model.params, model.categories, model.supply.offers
+    crowd = offers.load / offers.capacity
+    bq, bc = p.beta_quality, p.beta_crowding
+    beta_price = model.beta_price.astype(np.float64)
+    ref_u = bq * p.independent_quality - p.beta_walk_per_min * cats.standard_min
+    # the largest utility any option can have (quality <= 1, nothing cheaper than free, no walk,
+    # no crowding): from the parameters alone, so adding or removing offers never changes it
+    shift = max(bq + float(beta_price.max()), float(cats.outside_utility.max()),
+                float(ref_u.max()))
+    money = cats.spend[None, :] * model.spend_mult[:, None] / beta_price[:, None]
+    return Coefficients(bq, p.beta_walk_per_min, p.beta_late_per_min, bc, beta_price,
+                        cats.standard_min.astype(np.float64), cats.outside_utility.astype(np.float64),
+                        ref_u.astype(np.float64), money, crowd, shift)
+
+
+def choice_tables(model, c: Coefficients, speeds: np.ndarray, walk_values: np.ndarray):
+    """Per-day tables of the factored rule: ``exp(v - M) = offer_w[o, type] * walk_w[s, std, walk]``.
 
     Args:
+        model: the CommerceModel.
+        c: the day's coefficients.
         speeds: the distinct walking speeds (m/s) to tabulate.
         walk_values: the distinct walks (m) of the candidate index.
 
     Returns:
-        ``(offer_w, walk_w, outside_w, age_thr)``: ``offer_w`` is (offers, 3 x age classes
-        x 2), indexed ``(income * n_age + age class) * 2 + orders online``, zero for offers
-        not available today and for online offers when not ordering online; ``walk_w`` is
-        (speeds, walks); ``age_thr`` the sorted age thresholds (60 and every ``free_age``).
+        ``(offer_w, walk_w, std_class, age_thr)``: ``offer_w`` is (offers, 3 x age classes x
+        2), indexed ``(income * n_age + age class) * 2 + orders online``, zero for offers not
+        available today and for online offers when not ordering online; ``walk_w`` is
+        (speeds, distinct standards, walks); ``std_class`` maps a category to its standard;
+        ``age_thr`` the sorted age thresholds (60 and every ``free_age``).
     """
-    p, offers = model.params, model.supply.offers
+    offers = model.supply.offers
     free = offers.free_age[offers.free_age > 0]
     age_thr = np.unique(np.concatenate([[60.0], free])).astype(np.float64)
     rep_age = np.concatenate([[0.0], age_thr])  # one age in each class
     n_age = len(rep_age)
-    crowd = offers.load / offers.capacity
-    base = p.beta_quality * offers.quality
-    crowding = p.beta_crowding * crowd * crowd
+    base = c.beta_quality * offers.quality - c.beta_crowding * c.crowd * c.crowd - c.shift
     is_free = offers.free_age > 0
     offer_w = np.empty((len(offers), 3, n_age, 2))
-    for c, a in enumerate(rep_age):
+    for a_cls, a in enumerate(rep_age):
         price = offers.price
         if a >= 60.0:
             price = price * (1.0 - offers.discount60)
         price = np.where(is_free & (a >= offers.free_age), 0.0, price) + offers.fee
         for b in range(3):
-            offer_w[:, b, c, 0] = np.exp(base - model.beta_price[b] * (price - 1.0) - crowding)
+            offer_w[:, b, a_cls, 0] = np.exp(base - c.beta_price[b] * (price - 1.0))
     offer_w[:, :, :, 1] = offer_w[:, :, :, 0]
     offer_w[~offers.today] = 0.0
     offer_w[offers.online, :, :, 0] = 0.0
+    standards, std_class = np.unique(c.std_min, return_inverse=True)
     t = walk_values[None, :] * (1.0 / (speeds.astype(np.float64)[:, None] * 60.0))
-    walk_w = np.exp(-p.beta_walk_per_min * t
-                    - p.beta_late_per_min * np.maximum(0.0, t - p.reach_minutes))
+    late = np.maximum(0.0, t[:, None, :] - standards[None, :, None])
+    walk_w = np.exp(-c.beta_walk * t[:, None, :] - c.beta_late * late)
     return (offer_w.reshape(len(offers), 3 * n_age * 2), np.ascontiguousarray(walk_w),
-            np.exp(model.categories.outside_utility), age_thr)
+            std_class.astype(np.int64), age_thr)
 
 
-def run_choice(model, need_res: np.ndarray, need_cat: np.ndarray, uniforms: np.ndarray):
-    """Run the kernel on the model's arrays; return (chosen, walk_min, score, paid_index)."""
-    pop, sup, idx, p = model.population, model.supply, model.candidates, model.params
+def run_choice(model, need_res: np.ndarray, need_cat: np.ndarray,
+               uniforms: np.ndarray) -> ChoiceResult:
+    """First choices, rationing and re-choices of one day (see the module docstring).
+
+    Args:
+        model: the CommerceModel (its offers, index and residents today).
+        need_res: resident per need.
+        need_cat: category per need.
+        uniforms: ``(needs, 2)``: the choice draw and the queue place of every need.
+    """
+    pop, sup, idx = model.population, model.supply, model.candidates
     offers = sup.offers
     n = len(need_res)
+    c = coefficients(model)
     chosen = np.empty(n, dtype=np.int32)
-    walk_min = np.empty(n, dtype=np.float32)
-    score = np.empty(n, dtype=np.float32)
+    pos = np.empty(n, dtype=np.int64)
+    walk_min = np.empty(n, dtype=np.float64)
+    score = np.empty(n, dtype=np.float64)
     paid = np.empty(n, dtype=np.float64)
-    crowd = offers.load / offers.capacity
+    surplus = np.empty(n, dtype=np.float64)
+    u_again = np.empty(n, dtype=np.float64)
+    u_choice = np.ascontiguousarray(uniforms[:, 0])
+    priority = np.ascontiguousarray(uniforms[:, 1])
     speeds, n_speeds = _distinct_speeds(need_res, pop.speed_mps, MAX_SPEEDS)
-    offer_walk = getattr(idx, "offer_walk", None)
+    offer_walk = idx.offer_walk
+    direct_args = (pop.home, pop.income, model.orders_online, pop.speed_mps, pop.age, idx.ptr,
+                   idx.offer, idx.walk_m, offers.today, offers.online, offers.price, offers.fee,
+                   offers.quality, c.crowd, offers.discount60, offers.free_age)
+    betas = (c.beta_quality, c.beta_price, c.beta_walk, c.beta_late, c.beta_crowding,
+             c.std_min, c.outside_u, c.ref_u, c.shift)
     if n_speeds < 0 or offer_walk is None:
-        choose(need_res, need_cat, pop.home, pop.income, model.orders_online, pop.speed_mps,
-               pop.age, idx.ptr, idx.offer, idx.walk_m,
-               offers.today, offers.online, offers.price, offers.fee, offers.quality, crowd,
-               offers.discount60, offers.free_age,
-               p.beta_quality, model.beta_price, p.beta_walk_per_min, p.beta_late_per_min,
-               p.beta_crowding, p.reach_minutes, model.categories.outside_utility,
-               p.outside_score, p.late_score_per_min, uniforms, chosen, walk_min, score, paid)
-        return chosen, walk_min, score, paid
-    if n_speeds == 0:
-        speeds = pop.speed_mps[:1]
-    offer_w, walk_w, outside_w, age_thr = choice_tables(model, speeds, idx.walk_values)
-    args = (need_res, need_cat, pop.home, pop.income, model.orders_online, pop.speed_mps,
-            pop.age, speeds, age_thr, idx.ptr, idx.offer, idx.walk_m, offer_walk, offer_w,
-            walk_w, outside_w, offers.price, offers.fee, offers.quality, crowd,
-            offers.discount60, offers.free_age, float(p.reach_minutes), float(p.outside_score),
-            float(p.late_score_per_min), uniforms, chosen, walk_min, score, paid)
-    _run_chunked(n, args)
-    return chosen, walk_min, score, paid
+        _first_direct(need_res, need_cat, *direct_args, *betas, c.money_per_util, u_choice,
+                      chosen, pos, walk_min, score, paid, surplus, u_again)
+    else:
+        if n_speeds == 0:
+            speeds = pop.speed_mps[:1]
+        offer_w, walk_w, std_class, age_thr = choice_tables(model, c, speeds, idx.walk_values)
+        args = (need_res, need_cat, pop.home, pop.income, model.orders_online, pop.speed_mps,
+                pop.age, speeds, age_thr, std_class, idx.ptr, idx.offer, idx.walk_m, offer_walk,
+                offer_w, walk_w, np.exp(c.outside_u - c.shift), np.exp(c.ref_u - c.shift),
+                c.money_per_util, offers.price, offers.fee, offers.discount60, offers.free_age,
+                u_choice, chosen, pos, walk_min, score, paid, surplus, u_again)
+        _run_chunked(n, args)
+    turned = np.zeros(n, dtype=bool)
+    attempts = np.zeros(len(offers))
+    served = np.zeros(len(offers))
+    cap = np.floor(offers.capacity + 1e-9)
+    _ration(need_res, need_cat, *direct_args, cap, *betas, priority, chosen, walk_min, score,
+            paid, u_again, turned, attempts, served)
+    return ChoiceResult(chosen, walk_min, score, paid, surplus, turned, attempts, served)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -8,11 +8,20 @@ Layout of one community block of ``B x B`` cells (local coordinates ``0..B-1``):
   is residential; storefronts are residential cells facing a lane or road.
 * **New** blocks: a gated superblock. The ring just inside the arterial is the pavement with
   street-facing storefronts; the next ring is the compound wall with ``new_gates`` gates; the
-  interior is residential (walkable inside the compound).
+  interior has estate paths (the ring inside the wall and every third row and column) between
+  residential towers.
 
-Walking follows 4-connected walkable cells (everything but walls), so walking distance is a
-network distance; on a 4-connected grid it exceeds the straight line by 1.0-1.41x (about
-1.27x on average), in line with the 1.2-1.3 detour factor of real street networks.
+The number of storefronts of a block follows its area (``storefronts_per_ha_*``), rounded
+half up; a new block lets its street-facing ring first, then ground floors inside.
+
+**Walking rule.** People walk along streets: lanes, roads, pavements, estate paths and gates
+(``walkable``). A walk leaves its start cell (a home, a storefront; a stop is on a street) for
+a street cell next to it, goes along 4-neighbouring street cells, and ends by stepping into its
+end cell: nobody cuts through a building, a block or a compound wall. The walking distance is
+the number of steps times ``cell_size_m`` (a breadth-first search: every step is one cell).
+On a 4-connected grid a walk exceeds the straight line by 1.0-1.41x (about 1.27x on average),
+in line with the 1.2-1.3 detour factor of real street networks; gated compounds lengthen walks
+further.
 """
 
 from __future__ import annotations
@@ -59,7 +68,7 @@ class City:
         centres = np.array([((bx + 0.5) * B, (by + 0.5) * B) for bx in range(cx) for by in range(cy)])
         dist = np.hypot(centres[:, 0] - w / 2, centres[:, 1] - h / 2)
         order = np.lexsort((np.arange(n), dist))  # central first, ties by id
-        n_old = int(round(params.share_old * n))
+        n_old = round_half_up(params.share_old * n)
         self.community_kind = np.full(n, NEW, dtype=np.int8)
         self.community_kind[order[:n_old]] = OLD
 
@@ -69,20 +78,30 @@ class City:
             ox, oy = bx * B, by * B
             self.community[ox:ox + B, oy:oy + B] = cid
             self.community_type[ox:ox + B, oy:oy + B] = self.community_kind[cid]
+            block_ha = (B * self.cell_size_m) ** 2 / 10_000.0
             if self.community_kind[cid] == OLD:
                 cand = self._layout_old(ox, oy, B, params.old_street_spacing)
-                k = params.storefronts_per_block_old
+                k = round_half_up(params.storefronts_per_ha_old * block_ha)
             else:
                 cand = self._layout_new(ox, oy, B, params.new_gates)
-                k = params.storefronts_per_block_new
-            k = min(k, len(cand))
-            pick = rng.choice(len(cand), size=k, replace=False) if k else []
-            for i in sorted(pick):
-                x, y = cand[i]
-                self.cell_type[x, y] = STOREFRONT
-                storefronts.append((x, y))
+                k = round_half_up(params.storefronts_per_ha_new * block_ha)
+            # a new block lets its street-facing ring first, then ground floors inside
+            tiers = cand if self.community_kind[cid] == NEW else [cand]
+            if k > sum(len(t) for t in tiers):
+                raise ScenarioError("params", "storefronts_per_ha_old" if
+                                    self.community_kind[cid] == OLD else "storefronts_per_ha_new",
+                                    f"{k} storefronts do not fit in a block with "
+                                    f"{sum(len(t) for t in tiers)} places facing a street")
+            for tier in tiers:
+                take = min(k, len(tier))
+                k -= take
+                pick = rng.choice(len(tier), size=take, replace=False) if take else []
+                for i in sorted(pick):
+                    x, y = tier[i]
+                    self.cell_type[x, y] = STOREFRONT
+                    storefronts.append((x, y))
 
-        self.walkable = self.cell_type != WALL
+        self.walkable = self.cell_type == ROAD  # streets: what a walk passes through
         homes = np.argwhere(self.cell_type == RESIDENTIAL)
         kind = self.community_type[homes[:, 0], homes[:, 1]]
         density = np.where(kind == OLD, params.residents_per_cell_old, params.residents_per_cell_new)
@@ -110,13 +129,18 @@ class City:
                     cand.append((ox + i, oy + j))  # every non-lane cell touches a lane
         return cand
 
-    def _layout_new(self, ox: int, oy: int, B: int, gates: int) -> list[tuple[int, int]]:
-        """Lay out a gated superblock; return storefront candidates (pavement ring)."""
+    def _layout_new(self, ox: int, oy: int, B: int, gates: int) -> list[list[tuple[int, int]]]:
+        """Lay out a gated superblock; return storefront candidates in two tiers.
+
+        The tiers: the pavement ring, then the ground floors inside the compound (every tower
+        cell faces an estate path).
+        """
         mid = B // 2
         gate_cells = [(mid, 2), (mid, B - 2), (2, mid), (B - 2, mid),
                       (2 + (B - 4) // 4, 2), (2 + 3 * (B - 4) // 4, B - 2),
                       (2, 2 + 3 * (B - 4) // 4), (B - 2, 2 + (B - 4) // 4)][:gates]
-        cand = []
+        cand: list[tuple[int, int]] = []
+        inside: list[tuple[int, int]] = []
         for i in range(1, B):
             for j in range(1, B):
                 ring = min(i - 1, j - 1, B - 1 - i, B - 1 - j)
@@ -129,32 +153,40 @@ class City:
                         cand.append((x, y))
                 elif ring == 1:
                     self.cell_type[x, y] = ROAD if (i, j) in gate_cells else WALL
+                elif ring == 2 or (i - 3) % 3 == 0 or (j - 3) % 3 == 0:
+                    self.cell_type[x, y] = ROAD  # estate paths
                 else:
                     self.cell_type[x, y] = RESIDENTIAL
-        return cand
+                    inside.append((x, y))  # every tower cell faces an estate path
+        return [cand, inside]
 
     def max_steps(self, metres: float) -> int:
         """Number of cell steps within ``metres`` of walking."""
         return int(np.floor(metres / self.cell_size_m + 1e-9))
 
     def distances_from(self, sources_xy: np.ndarray, max_m: float) -> tuple[np.ndarray, ...]:
-        """Walking distances from each source cell to the home cells within ``max_m``.
+        """Walking distances (the walking rule above) from source cells to homes within ``max_m``.
 
         Args:
-            sources_xy: ``(n, 2)`` cell coordinates (must be walkable).
+            sources_xy: ``(n, 2)`` cell coordinates (any cell but a wall: a storefront, a stop).
             max_m: cut-off in metres (the longest useful walk).
 
         Returns:
             ``(source, home, metres)`` arrays, sorted by source then home.
         """
-        src, home, steps = _bfs_pairs(self.walkable, self.home_index,
+        src, home, steps = _bfs_pairs(self.walkable, self.cell_type != WALL, self.home_index,
                                       np.ascontiguousarray(sources_xy, dtype=np.int64),
                                       self.max_steps(max_m))
         return src, home, steps.astype(np.float32) * np.float32(self.cell_size_m)
 
 
+def round_half_up(x: float) -> int:
+    """``x`` rounded to the nearest integer, halves up (``round`` rounds halves to even)."""
+    return int(np.floor(x + 0.5))
+
+
 @numba.njit(cache=True)
-def _bfs_pairs(walkable, home_index, sources, max_steps):  # pragma: no cover - compiled
+def _bfs_pairs(walkable, enterable, home_index, sources, max_steps):  # pragma: no cover - compiled
     w, h = walkable.shape
     stamp = np.full((w, h), -1, dtype=np.int64)
     dist = np.zeros((w, h), dtype=np.int32)
@@ -169,7 +201,7 @@ def _bfs_pairs(walkable, home_index, sources, max_steps):  # pragma: no cover - 
     dy = np.array([0, 0, 1, -1])
     for s in range(sources.shape[0]):
         sx, sy = sources[s, 0], sources[s, 1]
-        if not walkable[sx, sy]:
+        if not enterable[sx, sy]:
             continue
         head, tail = 0, 1
         qx[0], qy[0] = sx, sy
@@ -191,11 +223,15 @@ def _bfs_pairs(walkable, home_index, sources, max_steps):  # pragma: no cover - 
                 out_h[n] = hi
                 out_d[n] = d
                 n += 1
-            if d == max_steps:
+            # a walk passes through streets only; other cells are where it starts or ends,
+            # and from its start (a home, a shop) it steps straight onto a street
+            street = walkable[x, y]
+            if d == max_steps or (head > 1 and not street):
                 continue
             for k in range(4):
                 nx, ny = x + dx[k], y + dy[k]
-                if 0 <= nx < w and 0 <= ny < h and walkable[nx, ny] and stamp[nx, ny] != s:
+                if 0 <= nx < w and 0 <= ny < h and enterable[nx, ny] and stamp[nx, ny] != s \
+                        and (street or walkable[nx, ny]):
                     stamp[nx, ny] = s
                     dist[nx, ny] = d + 1
                     qx[tail], qy[tail] = nx, ny

@@ -4,7 +4,10 @@ The layer is one compressed ``.npz`` file (no pickles) holding the grid and what
 it, already rasterised at the scenario's cell size:
 
 * ``cell_type`` -- ``(width, height)`` int8: ROAD / RESIDENTIAL / STOREFRONT / WALL, as in
-  ``model.city`` (walkable = all but WALL);
+  ``model.city``;
+* ``walkable`` -- ``(width, height)`` bool: the streets a walk passes along (``model.city``'s
+  walking rule). A street cell may hold homes or storefronts (its type then says so); every
+  home and storefront is on a street cell or next to one;
 * ``community`` -- ``(width, height)`` int32 community id or -1; ``community_kind`` -- per
   community OLD / NEW;
 * ``home_xy``, ``home_capacity`` -- home cells and the residents each holds at full
@@ -41,7 +44,8 @@ LAYER_FORMAT = "lifecircle-city-layer"
 LAYER_VERSION = 1
 LAYER_SUFFIX = ".city.npz"
 _ARRAYS = {
-    "cell_type": (np.int8, 2), "community": (np.int32, 2), "community_kind": (np.int8, 1),
+    "cell_type": (np.int8, 2), "walkable": (bool, 2), "community": (np.int32, 2),
+    "community_kind": (np.int8, 1),
     "home_xy": (np.int32, 2), "home_capacity": (np.int64, 1), "storefront_xy": (np.int32, 2),
     "shop_site": (np.int32, 1), "shop_category": (str, 1), "shop_secondary": (str, 1),
     "shop_chain": (bool, 1),
@@ -88,7 +92,17 @@ def check_layer(arrays: dict[str, np.ndarray], meta: dict[str, Any], where: obje
         raise _fail(where, "community", f"ids must be -1 .. {len(kind_) - 1}")
     if np.any((kind_ != 0) & (kind_ != 1)):
         raise _fail(where, "community_kind", "values must be 0 (old) or 1 (new)")
-    walkable = ct != WALL
+    streets = arrays["walkable"]
+    if streets.shape != ct.shape or not streets.any():
+        raise _fail(where, "walkable", f"needs a {w} x {h} street mask with a street")
+    if np.any(streets & (ct == WALL)):
+        raise _fail(where, "walkable", "a street cell is a wall")
+    near = streets.copy()  # on a street or next to one
+    near[1:, :] |= streets[:-1, :]
+    near[:-1, :] |= streets[1:, :]
+    near[:, 1:] |= streets[:, :-1]
+    near[:, :-1] |= streets[:, 1:]
+    walkable = (ct != WALL) & near
     for name in ("home_xy", "storefront_xy"):
         xy = arrays[name]
         if xy.shape[1:] != (2,):
@@ -96,7 +110,7 @@ def check_layer(arrays: dict[str, np.ndarray], meta: dict[str, Any], where: obje
         if len(xy) and (xy.min() < 0 or np.any(xy[:, 0] >= w) or np.any(xy[:, 1] >= h)):
             raise _fail(where, name, f"a cell lies outside the {w} x {h} grid")
         if len(xy) and not walkable[xy[:, 0], xy[:, 1]].all():
-            raise _fail(where, name, "a cell is not walkable (a wall)")
+            raise _fail(where, name, "a cell is a wall or not on or next to a street")
         if len(xy) and np.any(com[xy[:, 0], xy[:, 1]] < 0):
             raise _fail(where, name, "a cell belongs to no community")
     homes = arrays["home_xy"]
@@ -232,7 +246,7 @@ class LayerCity(City):
         self.community_type = np.where(self.community >= 0,
                                        self.community_kind[np.maximum(self.community, 0)],
                                        -1).astype(np.int8)
-        self.walkable = self.cell_type != WALL
+        self.walkable = arrays["walkable"].astype(bool)
         self.home_xy = arrays["home_xy"].astype(np.int32)
         self.home_capacity = arrays["home_capacity"].astype(np.int64)
         self.home_community = self.community[self.home_xy[:, 0], self.home_xy[:, 1]]
@@ -257,10 +271,11 @@ def make_city(params: Params, rng: np.random.Generator) -> City:
 def open_layer_shops(model, rng: np.random.Generator) -> None:
     """Open the shops a LayerCity lists, at day 0, as established incumbents.
 
-    Price and quality are drawn as for any shop (``entry.shop_terms``); a listed second
-    category (a supermarket's fresh food) replaces the drawn one, with its staff share.
+    Price and quality are drawn as for any shop (``entry.shop_terms``), cash as for the
+    generated city's shops at day 0 (``entry.open_initial_shops``); a listed second category
+    (a supermarket's fresh food) replaces the drawn one, with its staff share and margin.
     """
-    from .entry import shop_terms
+    from .entry import shop_margin, shop_terms
 
     city, cats, p = model.city, model.categories, model.params
     if len(city.shop_site) == 0:
@@ -280,9 +295,11 @@ def open_layer_shops(model, rng: np.random.Generator) -> None:
     terms["secondary"] = secondary
     terms["secondary_capacity"] = np.where(secondary >= 0, cats.capacity[np.maximum(secondary, 0)],
                                            0.0)
+    terms["secondary_margin"] = np.where(secondary >= 0, shop_margin(
+        model, np.maximum(secondary, 0), city.shop_chain, terms["price"]), 0.0)
     terms["staff_day"] = staff
-    terms["cash"] = np.where(city.shop_chain, 0.0,
-                             p.incumbent_cash_days * (terms["rent_day"] + staff))
+    terms["cash"] = np.where(city.shop_chain, p.chain_cash_days, p.incumbent_cash_days) * \
+        (terms["rent_day"] + staff)
     model.supply.open_shops(0, city.shop_site, category, city.shop_chain, entrant=False, **terms)
 
 

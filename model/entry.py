@@ -1,15 +1,29 @@
 """Shops at day 0, and the monthly entry of independents and chains at vacant storefronts.
 
-Each month a Poisson number of would-be entrants (``entrants_per_10k_month`` per 10,000
-residents; a share ``chain_entrant_share`` of them chains) each look at ``entry_candidates``
-vacant storefronts drawn at random. For every (storefront, category) they estimate the daily
-revenue they would capture: for each home cell within walking reach, the expected daily
-spending on the category times the logit share a new outlet with their price and quality would
-win against the offers already there (a representative resident: worker speed, middle income,
-with today's crowding) and the outside option. Entrants misjudge that revenue by a lognormal
-error (``entry_optimism_sd``), which is why many new shops fail. They open at the best option
-if its expected profit exceeds ``entry_margin`` x fixed costs; chains also need revenue of at
-least ``chain_min_revenue`` x break-even, so they prefer dense, well-off places.
+**Shop economics.** A shop's gross margin on its sales follows from its price and its cost of
+goods: ``1 - (1 - margin_k) (1 - d) / price`` where ``margin_k`` is the category's margin at the
+market price and d the purchasing discount (``chain_cogs_discount`` for chains, 0 for
+independents); chains also pay a royalty (``chain_royalty_share`` of sales) and a rent premium
+on the sites they bid for, price at ``chain_price_index``, draw their quality from the same mean
+as independents with a small spread (steadier, not better), and open with head-office backing
+(``chain_cash_days`` of fixed costs). So chains earn their edge through costs and scale, and
+lose outlets when the backing runs out.
+
+**Who comes.** Each month a Poisson number of would-be independents,
+``entrants_per_vacancy_month`` per vacant storefront (so an emptied city draws many and a full
+one few), and of would-be chain outlets (a share ``chain_entrant_share`` of that rate, times any
+recruitment by policies) each look at ``entry_candidates`` vacant storefronts drawn at random.
+
+**What they expect.** For every (storefront, category) an entrant estimates the daily sales
+it would capture: for each home cell within walking reach, the expected daily spending on the
+category times the logit share a new outlet with its price and quality would win against the
+offers already there (a representative resident: worker speed, middle income, today's
+crowding, each category's standard walk) and the outside option, at most its capacity. Its
+estimate is off by a lognormal error of mean 1 (``entry_error_sd``: unbiased) times
+``entry_optimism`` (1: none). It counts the rent relief and grants that policies would give it
+(grants spread over ``entry_horizon_days``). It opens at the best option if the expected
+profit exceeds ``entry_margin`` x fixed costs; a chain also needs expected sales of at least
+``chain_min_revenue`` x its break-even sales (a minimum catchment).
 """
 
 from __future__ import annotations
@@ -20,14 +34,21 @@ import numpy as np
 from .city import OLD
 
 
+def shop_margin(model, category: np.ndarray, chain: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """Gross margin on sales of shops of these categories, chain flags and price indices."""
+    p = model.params
+    cost = (1.0 - model.categories.margin[category]) * np.where(chain, 1.0 - p.chain_cogs_discount, 1.0)
+    return 1.0 - cost / price - np.where(chain, p.chain_royalty_share, 0.0)
+
+
 def shop_terms(model, rng: np.random.Generator, category: np.ndarray, chain: np.ndarray,
                site: np.ndarray) -> dict[str, np.ndarray]:
-    """Draw price and quality and compute rent, staff, capacity and cash for new shops."""
+    """Draw price and quality and compute margin, rent, staff, capacity and cash for new shops."""
     p, cats = model.params, model.categories
     n = len(category)
     price = np.where(chain, p.chain_price_index,
-                     np.clip(1.0 + rng.normal(0.0, p.independent_price_sd, n), 0.8, 1.3))
-    quality = np.where(chain, np.clip(rng.normal(p.chain_quality, p.chain_quality_sd, n), 0, 1),
+                     np.clip(1.0 + rng.normal(0.0, p.independent_price_sd, n), 0.85, 1.3))
+    quality = np.where(chain, np.clip(rng.normal(p.independent_quality, p.chain_quality_sd, n), 0, 1),
                        np.clip(rng.normal(p.independent_quality, p.independent_quality_sd, n),
                                0.05, 1))
     parcel = cats.index.get("parcel", -1)
@@ -38,10 +59,17 @@ def shop_terms(model, rng: np.random.Generator, category: np.ndarray, chain: np.
         np.where(chain, p.chain_rent_premium, 1.0)
     staff = cats.staff[category] + np.where(secondary >= 0,
                                             p.secondary_staff_share * cats.staff[parcel], 0.0)
-    cash = np.where(chain, 0.0, p.initial_cash_days * (rent + staff))
+    cash_days = np.where(chain, p.chain_cash_days, p.initial_cash_days)
+    has_second = secondary >= 0
+    second_margin = np.zeros(n)
+    if has_second.any():
+        second_margin[has_second] = shop_margin(model, np.full(has_second.sum(), parcel),
+                                                chain[has_second], price[has_second])
     return {"price": price, "quality": quality, "rent_day": rent, "staff_day": staff,
-            "cash": cash, "capacity": cats.capacity[category], "secondary": secondary,
-            "secondary_capacity": np.where(secondary >= 0, cats.capacity[parcel], 0.0)}
+            "cash": cash_days * (rent + staff), "capacity": cats.capacity[category],
+            "margin": shop_margin(model, category, chain, price), "secondary": secondary,
+            "secondary_capacity": np.where(has_second, cats.capacity[max(parcel, 0)], 0.0),
+            "secondary_margin": second_margin}
 
 
 def open_initial_shops(model, rng: np.random.Generator) -> None:
@@ -54,7 +82,8 @@ def open_initial_shops(model, rng: np.random.Generator) -> None:
     category = rng.choice(cats.k, size=len(sites), p=cats.initial_share).astype(np.int16)
     chain = rng.random(len(sites)) < cats.chain_share[category]
     terms = shop_terms(model, rng, category, chain, sites)
-    terms["cash"] = np.where(chain, 0.0, p.incumbent_cash_days * (terms["rent_day"] + terms["staff_day"]))
+    fixed = terms["rent_day"] + terms["staff_day"]
+    terms["cash"] = np.where(chain, p.chain_cash_days, p.incumbent_cash_days) * fixed
     sup.open_shops(0, sites, category, chain, entrant=False, **terms)
 
 
@@ -75,82 +104,99 @@ def expected_demand(model) -> np.ndarray:
 
 def attraction_sums(model) -> np.ndarray:
     """Sum of exp(utility) per (home, category) for a representative resident, incl. outside."""
-    p, sup, idx = model.params, model.supply, model.candidates
+    p, sup, idx, cats = model.params, model.supply, model.candidates, model.categories
     offers = sup.offers
     # per-offer part of the utility, then one pass over the index rows (no pair temporaries)
     v_offer = (p.beta_quality * offers.quality - p.beta_price_mid * (offers.price - 1.0)
                - p.beta_crowding * (offers.load / offers.capacity) ** 2)
     usable = offers.today & ~offers.online
     sums = _row_sums(idx.ptr, idx.offer, idx.walk_m, v_offer, usable,
-                     1.0 / (p.speed_worker_mps * 60.0), p.reach_minutes, p.beta_walk_per_min,
-                     p.beta_late_per_min)
-    K = model.categories.k
-    return sums.reshape(idx.n_homes, K) + np.exp(model.categories.outside_utility)[None, :]
+                     1.0 / (p.speed_worker_mps * 60.0), cats.standard_min.astype(np.float64),
+                     p.beta_walk_per_min, p.beta_late_per_min)
+    return sums.reshape(idx.n_homes, cats.k) + np.exp(cats.outside_utility)[None, :]
 
 
 @numba.njit(cache=True)
-def _row_sums(ptr, offer, walk_m, v_offer, usable, inv_speed, reach_min, beta_walk,
+def _row_sums(ptr, offer, walk_m, v_offer, usable, inv_speed, std_min, beta_walk,
               beta_late):  # pragma: no cover - compiled
+    K = std_min.shape[0]
     out = np.zeros(ptr.shape[0] - 1)
     for row in range(ptr.shape[0] - 1):
+        std = std_min[row % K]
         acc = 0.0
         for j in range(ptr[row], ptr[row + 1]):
             o = offer[j]
             if usable[o]:
                 t = walk_m[j] * inv_speed
-                late = max(0.0, t - reach_min)
+                late = max(0.0, t - std)
                 acc += np.exp(v_offer[o] - beta_walk * t - beta_late * late)
         out[row] = acc
     return out
 
 
+def entry_support(model, site: int, chain: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Rent share (capped at 1) and one-off grants per category that policies would give."""
+    K = model.categories.k
+    share, grant = np.zeros(K), np.zeros(K)
+    for pol in model.policies:
+        s, g = pol.entry_support(model, site, chain)
+        share += s
+        grant += g
+    return np.minimum(share, 1.0), grant
+
+
 def monthly_entry(model, rng: np.random.Generator) -> np.ndarray:
     """Would-be entrants evaluate vacant storefronts and open where profitable; return shop ids."""
     p, cats, sup = model.params, model.categories, model.supply
-    n_res = len(model.present_idx)
-    n_entrants = rng.poisson(p.entrants_per_10k_month * n_res / 10_000.0)
     vacant = sup.vacant_storefronts()
-    if n_entrants == 0 or len(vacant) == 0:
+    rate = p.entrants_per_vacancy_month * len(vacant)
+    recruit = float(np.prod([pol.chain_recruitment(model) for pol in model.policies])) \
+        if model.policies else 1.0
+    n_indep = rng.poisson(rate * (1.0 - p.chain_entrant_share))
+    n_chain = rng.poisson(rate * p.chain_entrant_share * recruit)
+    kinds = rng.permutation(np.r_[np.zeros(n_indep, bool), np.ones(n_chain, bool)])
+    if len(kinds) == 0 or len(vacant) == 0:
         return np.zeros(0, dtype=np.int64)
     demand = expected_demand(model)
     attraction = attraction_sums(model)
+    cap_visits = np.floor(cats.capacity + 1e-9)
+    sigma = p.entry_error_sd
     opened: list[int] = []
     taken: set[int] = set()
-    for _ in range(n_entrants):
-        chain = bool(rng.random() < p.chain_entrant_share)
+    for chain in kinds.tolist():
         free = np.array([s for s in vacant if s not in taken], dtype=np.int64)
         if len(free) == 0:
             break
         cand = rng.choice(free, size=min(p.entry_candidates, len(free)), replace=False)
         allowed = cats.chain_share > 0 if chain else np.ones(cats.k, dtype=bool)
         price = p.chain_price_index if chain else 1.0
-        quality = p.chain_quality if chain else p.independent_quality
+        margin = shop_margin(model, np.arange(cats.k), np.full(cats.k, chain), np.full(cats.k, price))
+        error = p.entry_optimism * np.exp(rng.normal(-0.5 * sigma * sigma, sigma, (len(cand), cats.k)))
         best = None
-        noise = np.exp(rng.normal(0.0, p.entry_optimism_sd, (len(cand), cats.k)))
         for ci, site in enumerate(cand):
             a, b = sup.site_ptr[site], sup.site_ptr[site + 1]
             homes, dist = sup.pair_home[a:b], sup.pair_dist[a:b]
             if len(homes) == 0:
                 continue
             t = dist / (p.speed_worker_mps * 60.0)
-            late = np.maximum(0.0, t - p.reach_minutes)
-            e = np.exp(p.beta_quality * quality - p.beta_price_mid * (price - 1.0)
-                       - p.beta_walk_per_min * t - p.beta_late_per_min * late)
-            share = e[:, None] / (attraction[homes] + e[:, None])
-            visits = (demand[homes] * share).sum(axis=0)
-            visits = np.minimum(visits, 1.2 * cats.capacity)
-            revenue = visits * cats.spend * price * noise[ci]
+            late = np.maximum(0.0, t[:, None] - cats.standard_min[None, :])
+            e = np.exp(p.beta_quality * p.independent_quality - p.beta_price_mid * (price - 1.0)
+                       - p.beta_walk_per_min * t[:, None] - p.beta_late_per_min * late)
+            share = e / (attraction[homes] + e)
+            visits = np.minimum((demand[homes] * share).sum(axis=0), cap_visits)
+            sales = visits * cats.spend * price * error[ci]
             rent = cats.floor_m2 * sup.site_rent[site] * (p.chain_rent_premium if chain else 1.0)
             fixed = rent + cats.staff
-            profit = revenue * cats.margin - fixed
+            relief, grant = entry_support(model, int(site), chain)
+            profit = sales * margin - (rent * (1.0 - relief) + cats.staff) + grant / p.entry_horizon_days
             ok = allowed & (profit > p.entry_margin * fixed)
             if chain:
-                ok &= revenue * cats.margin >= p.chain_min_revenue * fixed
+                ok &= sales * margin >= p.chain_min_revenue * fixed
             if not ok.any():
                 continue
             k = int(np.argmax(np.where(ok, profit, -np.inf)))
             if best is None or profit[k] > best[0]:
-                best = (profit[k], int(site), k, homes, e)
+                best = (profit[k], int(site), k, homes, e[:, k])
         if best is None:
             continue
         _, site, k, homes, e = best

@@ -2,27 +2,30 @@
 
 The phases of one day (``CommerceModel.step``), in this order:
 
-1. **policies begin** -- each policy switches on/off at its start/end day and acts
-   (vendors stop today, subsidies set rent relief, ...);
+1. **policies begin** -- each policy (in canonical order) switches on/off at its start/end
+   day and acts (vendors stop today, rent subsidies set today's shares, grants are paid, ...);
 2. **move-ins** -- new communities fill along their occupancy curve; new Resident agents;
-3. **index** -- the candidate index is rebuilt if offers were added (or every
-   ``compact_every_days`` to drop closed ones);
+3. **index** -- the candidate index is rebuilt if reach changed (or every
+   ``compact_every_days`` to drop closed offers);
 4. **needs** -- each present resident draws today's needs per category (stream ``needs``);
-5. **choice** -- one logit draw per need over reachable offers and the outside option
-   (stream ``choices``);
-6. **sales** -- residents pay, offers collect revenue (plus any subsidy), loads are kept for
-   tomorrow's crowding; then policies see the day's choices and sales (``after_choice``);
-7. **accounts and exit** -- shops book margin, rent and staff; broke independents close,
-   chains close at review;
-8. **satisfaction** -- each resident's moving average takes today's outcomes;
-9. **entry** -- on every 30th day, would-be entrants open at vacant storefronts (stream
-   ``entry``);
-10. **ledger** -- each policy books the public money it spent today;
+5. **choice** -- one logit draw per need over reachable offers and the outside option, a
+   queue place per need (stream ``choices``); offers serve up to their capacity and the needs
+   turned away choose again among the offers with room;
+6. **sales** -- residents pay, offers collect revenue, today's demand enters each open offer's
+   crowding memory; then policies see the day's choices and sales (``after_choice``);
+7. **accounts and exit** -- shops book margin, rent (less the policies' rent relief) and staff;
+   underwriting policies make good their shops' deficits; broke or loss-making shops close;
+8. **satisfaction** -- each resident's moving average takes today's outcome scores;
+9. **entry** -- on every 30th day, would-be entrants open at vacant storefronts where they
+   expect a profit (stream ``entry``); policies see them (``after_entry``);
+10. **ledger** -- each policy's spending today is booked to the ledger under its label;
 11. **metrics** -- computed from state and recorded by the DataCollector.
 """
 
 from __future__ import annotations
 
+import json
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,10 +39,10 @@ from .categories import CategoryTable
 from .choice import needs_from_draws, run_choice
 from .city import OLD
 from .city_layer import LayerCity, make_city, open_layer_shops
-from .economy import settle_day
+from .economy import book_sales, settle_day
 from .entry import monthly_entry, open_initial_shops
 from .metrics import compute_metrics, coverage_matrix, metric_names
-from .policies import make_policy
+from .policies import POLICY_KINDS, Policy, make_policy
 from .population import Population
 from .reach import CandidateIndex
 from .satisfaction import update_satisfaction
@@ -48,26 +51,53 @@ from .supply import Supply
 
 STREAMS = ("city", "population", "shops", "needs", "choices", "entry")
 ENTRY_PERIOD_DAYS = 30
-LOAD_SMOOTHING = 0.7  # weight of the previous recent load (assumption; ~3 days of memory)
+
+
+def _empty(dtype: Any = np.float64):
+    return field(default_factory=lambda: np.zeros(0, dtype=dtype))
 
 
 @dataclass
 class DayRecord:
-    """What happened today (the state metrics and policies read)."""
+    """What happened today (the state metrics and policies read); one entry per need."""
 
-    need_res: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    need_cat: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
-    chosen: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
-    walk_min: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
-    score: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
-    paid_index: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    resident_paid: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    list_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    delivery_fees: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    offer_revenue: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    opened: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    closed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    need_res: np.ndarray = _empty(np.int64)
+    need_cat: np.ndarray = _empty(np.int16)
+    chosen: np.ndarray = _empty(np.int32)
+    walk_min: np.ndarray = _empty()
+    score: np.ndarray = _empty()
+    paid_index: np.ndarray = _empty()
+    surplus_yuan: np.ndarray = _empty()
+    turned_away: np.ndarray = _empty(bool)
+    resident_paid: np.ndarray = _empty()
+    list_value: np.ndarray = _empty()
+    delivery_fees: np.ndarray = _empty()
+    offer_revenue: np.ndarray = _empty()
+    offer_attempts: np.ndarray = _empty()
+    offer_served: np.ndarray = _empty()
+    rent_share: np.ndarray = _empty()
+    opened: np.ndarray = _empty(np.int64)
+    closed: np.ndarray = _empty(np.int64)
+    relief_paid: dict[str, float] = field(default_factory=dict)
+    deficit_paid: dict[str, float] = field(default_factory=dict)
     spend_by_policy: dict[str, float] = field(default_factory=dict)
+
+
+def canonical_order(specs: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Policy specs sorted by kind, then by parameters: the order the model runs them in."""
+    return sorted(specs, key=lambda s: (s["kind"], json.dumps(s["params"], sort_keys=True,
+                                                              default=str)))
+
+
+def policy_labels(policies: list[Policy]) -> list[str]:
+    """``kind`` for a kind that occurs once, else ``kind#i`` (i counting within the kind)."""
+    labels, seen = [], {}
+    for pol in policies:
+        n = sum(q.kind == pol.kind for q in policies)
+        i = seen.get(pol.kind, 0)
+        seen[pol.kind] = i + 1
+        labels.append(pol.kind if n == 1 else f"{pol.kind}#{i}")
+    return labels
 
 
 class CommerceModel(Model):
@@ -85,7 +115,8 @@ class CommerceModel(Model):
             to Mesa); params: its frozen Params.
         city: the City (``city.cell_size_m``, ``city.walkable``); grid: the Mesa grid.
         population: resident arrays; supply: sites, shops and offers.
-        satisfaction: per-resident satisfaction (0..1).
+        satisfaction: per-resident satisfaction (0..1; NaN before the first outcome).
+        policies: the policies in canonical order; policy_labels: their ledger labels.
         ledger: public yuan spent to date, per policy label.
         today: the DayRecord of the last day; day: days simulated.
         datacollector: the daily metrics.
@@ -100,19 +131,19 @@ class CommerceModel(Model):
         self.categories: CategoryTable = self.config.category_table
         p = self.params
         root = np.random.SeedSequence(int(self.rng.integers(2**63)))
-        children = root.spawn(len(STREAMS) + 1)
         self.streams = {name: np.random.default_rng(s)
-                        for name, s in zip(STREAMS, children[:-1], strict=True)}
-        self._policy_seed = children[-1]
+                        for name, s in zip(STREAMS, root.spawn(len(STREAMS)), strict=True)}
         self.day = 0
         self.beta_price = np.array([p.beta_price_low, p.beta_price_mid, p.beta_price_high])
         self.spend_mult = np.array([p.spend_mult_low, 1.0, p.spend_mult_high])
+        self.policy_kinds = tuple(sorted(POLICY_KINDS))
 
         self.city = make_city(p, self.streams["city"])  # generated, or read from p.city_layer
         self.grid = OrthogonalMooreGrid((self.city.width, self.city.height), torus=False,
                                         random=self.random)
         self.population = Population(p, self.city, self.streams["population"])
-        self.satisfaction = np.full(self.population.n, p.satisfaction_initial)
+        self.satisfaction = np.full(self.population.n, np.nan)
+        self.outcomes_seen = np.zeros(self.population.n, dtype=np.int64)
         # who orders online today (instant retail sets it; nobody without that policy)
         self.orders_online = np.zeros(self.population.n, dtype=bool)
         rent = np.where(self.city.community_kind[self.city.storefront_community] == OLD,
@@ -120,8 +151,6 @@ class CommerceModel(Model):
         self.supply = Supply(self.city, rent, p.walk_cutoff_m)
         self.resident_agents: dict[int, Resident] = {}
         self.shop_agents: dict[int, Shop] = {}
-        self.ledger: dict[str, float] = {}
-        self.extra_candidates: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.today = DayRecord()
         self._move_in(0)
         if isinstance(self.city, LayerCity):  # an imported city lists its shops
@@ -130,16 +159,14 @@ class CommerceModel(Model):
             open_initial_shops(self, self.streams["shops"])
         self.sync_agents()
         self.candidates = self._build_index()  # policies place things by today's coverage
-        self.policies = [make_policy(spec) for spec in self.config.policies]
-        self.policy_streams = [np.random.default_rng(s)
-                               for s in self._policy_seed.spawn(max(1, len(self.policies)))]
-        self.policy_labels = []
-        for i, pol in enumerate(self.policies):
-            label = pol.kind if sum(q.kind == pol.kind for q in self.policies) == 1 else \
-                f"{pol.kind}#{i}"
-            self.policy_labels.append(label)
-            self.ledger[label] = 0.0
-            pol.rng = self.policy_streams[i]
+        self.policies = [make_policy(spec) for spec in canonical_order(self.config.policies)]
+        self.policy_labels = policy_labels(self.policies)
+        self.ledger: dict[str, float] = dict.fromkeys(self.policy_labels, 0.0)
+        for label, pol in zip(self.policy_labels, self.policies, strict=True):
+            pol.label = label
+            key = zlib.crc32(label.encode())  # the policy's stream depends on its label only
+            pol.rng = np.random.default_rng(np.random.SeedSequence(
+                root.entropy, spawn_key=(len(STREAMS) + 1, key)))
             pol.setup(self)
         self.candidates = self._build_index()
         self._metrics: dict[str, float] = {}
@@ -149,7 +176,7 @@ class CommerceModel(Model):
     # --- public API ----------------------------------------------------------------------
     def metric_names(self) -> list[str]:
         """Names of the daily metrics, in order (``model.metrics.metric_names``)."""
-        return metric_names(self.categories.names)
+        return metric_names(self.categories.names, self.policy_kinds)
 
     def metrics(self) -> dict[str, float]:
         """Today's metrics as a dict of floats (computed from state)."""
@@ -174,27 +201,34 @@ class CommerceModel(Model):
             self.candidates = self._build_index()
         # 4. needs
         rec.need_res, rec.need_cat = self._draw_needs()
-        # 5. choice
-        uniforms = self.streams["choices"].random(len(rec.need_res))
-        rec.chosen, rec.walk_min, rec.score, rec.paid_index = run_choice(
-            self, rec.need_res, rec.need_cat, uniforms)
+        # 5. choice (with capacity)
+        uniforms = self.streams["choices"].random((len(rec.need_res), 2))
+        result = run_choice(self, rec.need_res, rec.need_cat, uniforms)
+        rec.chosen, rec.walk_min, rec.score = result.chosen, result.walk_min, result.score
+        rec.paid_index, rec.surplus_yuan = result.paid_index, result.surplus_yuan
+        rec.turned_away = result.turned_away
+        rec.offer_attempts, rec.offer_served = result.attempts, result.served
         # 6. sales
-        self._book_sales(rec)
+        book_sales(self, rec)
+        self.supply.record_demand(rec.offer_attempts, p.crowding_memory)
         for pol in self.policies:
             pol.after_choice(self, rec)
         # 7. accounts and exit
-        closing = settle_day(self, rec.offer_revenue)
+        closing = settle_day(self, rec)
         self.supply.close_shops(closing, self.day)
         rec.closed = closing
         # 8. satisfaction
-        update_satisfaction(self.satisfaction, rec.need_res, rec.score, p.satisfaction_memory)
+        update_satisfaction(self.satisfaction, self.outcomes_seen, rec.need_res, rec.score,
+                            p.satisfaction_memory)
         # 9. entry
         if self.day % ENTRY_PERIOD_DAYS == 0:
             rec.opened = monthly_entry(self, self.streams["entry"])
+            for pol in self.policies:
+                pol.after_entry(self, rec)
         self.sync_agents()
         # 10. ledger
         for label, pol in zip(self.policy_labels, self.policies, strict=True):
-            spent = float(pol.spend_today(self))
+            spent = float(pol.spending(self, rec))
             rec.spend_by_policy[label] = spent
             self.ledger[label] += spent
         # 11. metrics
@@ -203,11 +237,13 @@ class CommerceModel(Model):
 
     # --- grids for users and the visualization --------------------------------------------
     def satisfaction_grid(self) -> np.ndarray:
-        """Mean satisfaction of residents per cell (NaN where nobody lives)."""
-        return self._per_cell(self.satisfaction[self.present_idx])
+        """Mean satisfaction of residents per cell (NaN where nobody with an outcome lives)."""
+        sat = self.satisfaction[self.present_idx]
+        rated = ~np.isnan(sat)
+        return self._per_cell(np.where(rated, sat, 0.0), rated)
 
     def coverage_grid(self, category: str | None = None) -> np.ndarray:
-        """Share of residents per cell whose own walk reaches a category (NaN: nobody lives).
+        """Share of residents per cell who reach a category within its standard walk (NaN: nobody lives).
 
         Args:
             category: a category name; ``None`` asks for every basic category at once.
@@ -219,11 +255,13 @@ class CommerceModel(Model):
             reached = cov[:, self.categories.index[category]]
         return self._per_cell(reached.astype(float))
 
-    def _per_cell(self, values: np.ndarray) -> np.ndarray:
+    def _per_cell(self, values: np.ndarray, counted: np.ndarray | None = None) -> np.ndarray:
         homes = self.population.home[self.present_idx]
         n_homes = len(self.city.home_xy)
-        total = np.bincount(homes, weights=values, minlength=n_homes)
-        count = np.bincount(homes, minlength=n_homes)
+        weight = None if counted is None else counted.astype(float)
+        total = np.bincount(homes, weights=values * (1.0 if weight is None else weight),
+                            minlength=n_homes)
+        count = np.bincount(homes, weights=weight, minlength=n_homes)
         out = np.full((self.city.width, self.city.height), np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             out[self.city.home_xy[:, 0], self.city.home_xy[:, 1]] = np.where(
@@ -254,33 +292,12 @@ class CommerceModel(Model):
             self.shop_agents.pop(sid).remove()
 
     def _build_index(self) -> CandidateIndex:
-        return CandidateIndex(self.supply, len(self.city.home_xy), self.categories.k,
-                              list(self.extra_candidates.values()))
+        return CandidateIndex(self.supply, len(self.city.home_xy), self.categories.k)
 
     def _draw_needs(self) -> tuple[np.ndarray, np.ndarray]:
         idx = self.present_idx
         u = self.streams["needs"].random((len(idx), self.categories.k), dtype=np.float32)
         return needs_from_draws(u, self.categories.freq, self.population.group, idx)
-
-    def _book_sales(self, rec: DayRecord) -> None:
-        offers = self.supply.offers
-        met = rec.chosen >= 0
-        unit = self.categories.spend[rec.need_cat] * self.spend_mult[
-            self.population.income[rec.need_res]]
-        rec.resident_paid = np.where(met, unit * rec.paid_index, 0.0)
-        served = rec.chosen[met]
-        rec.list_value = np.zeros(len(met))
-        rec.list_value[met] = unit[met] * offers.price[served]
-        rec.delivery_fees = np.zeros(len(met))
-        rec.delivery_fees[met] = unit[met] * offers.fee[served]
-        # providers receive the list price: a discount given to a resident is paid by the
-        # policy that grants it (booked in its spend), and delivery fees go to the couriers,
-        # so resident payments + discount subsidies = provider revenue + delivery fees
-        rec.offer_revenue = np.bincount(served, weights=rec.list_value[met], minlength=len(offers))
-        # crowding reads recent load, smoothed so that shops do not flip between full and
-        # empty on alternate days (yesterday's load alone makes a cobweb)
-        visits = np.bincount(served, minlength=len(offers)).astype(np.float64)
-        offers.load = LOAD_SMOOTHING * offers.load + (1.0 - LOAD_SMOOTHING) * visits
 
 
 def _reporter(name: str):

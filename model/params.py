@@ -38,12 +38,13 @@ class Params:
         lo=1, hi=8, source="assumption; gated estates have few gates")
     residents_per_cell_old: float = spec(30.0, "Residents per residential cell at full occupancy, old.",
         lo=0, hi=2000, lo_open=True, source="assumption (~12,000 per km2, 6-storey walk-ups)")
-    residents_per_cell_new: float = spec(75.0, "Residents per residential cell at full occupancy, new.",
-        lo=0, hi=2000, lo_open=True, source="assumption (~30,000 per km2, high-rise)")
-    storefronts_per_block_old: int = spec(22, "Storefront cells per old community block.",
-        lo=0, hi=1000, source="assumption; ~1 outlet per 90 residents (sources)")
-    storefronts_per_block_new: int = spec(24, "Storefront cells per new community block.",
-        lo=0, hi=1000, source="assumption; street-facing podium shops")
+    residents_per_cell_new: float = spec(230.0, "Residents per residential (tower) cell at full "
+        "occupancy, new.", lo=0, hi=2000, lo_open=True,
+        source="assumption (~30,000 per km2 of block, high-rise towers between estate paths)")
+    storefronts_per_ha_old: float = spec(0.61, "Storefront cells per hectare of old community block.",
+        lo=0, hi=100, source="assumption; 22 per 600 m block, ~1 outlet per 90 residents (sources)")
+    storefronts_per_ha_new: float = spec(0.67, "Storefront cells per hectare of new community block.",
+        lo=0, hi=100, source="assumption; 24 street-facing podium shops per 600 m block")
     storefront_occupancy_old: float = spec(0.9, "Share of old storefronts let at day 0.",
         lo=0, hi=1, source="source: few vacant storefronts in old areas (seed)")
     storefront_occupancy_new: float = spec(0.35, "Share of new storefronts let at day 0.",
@@ -90,84 +91,110 @@ class Params:
     digital_80plus: float = spec(0.15, "Digital adoption, aged 80+.", lo=0, hi=1, source="assumption")
     # --- choice ------------------------------------------------------------------------
     walk_cutoff_m: float = spec(1800.0, "Longest useful walk (network metres) for any choice.",
-        lo=0, lo_open=True, source="assumption (~23 min at 1.3 m/s)")
-    reach_minutes: float = spec(15.0, "A resident's own reach: minutes of walking.",
-        lo=0, hi=120, lo_open=True, source="source: 15-minute living circle (seed)")
-    beta_quality: float = spec(2.0, "Utility per unit of quality (0..1).", lo=0, source="assumption")
+        lo=0, hi=20_000, lo_open=True, source="assumption (~23 min at 1.3 m/s)")
+    beta_quality: float = spec(2.0, "Utility per unit of quality (0..1).", lo=0, hi=50,
+        source="assumption")
     beta_price_low: float = spec(6.0, "Utility lost per unit of price index, low income.",
-        lo=0, source="assumption")
+        lo=0, hi=50, lo_open=True, source="assumption")
     beta_price_mid: float = spec(4.0, "Utility lost per unit of price index, middle income.",
-        lo=0, source="assumption")
+        lo=0, hi=50, lo_open=True, source="assumption")
     beta_price_high: float = spec(2.0, "Utility lost per unit of price index, high income.",
-        lo=0, source="assumption")
+        lo=0, hi=50, lo_open=True, source="assumption")
     beta_walk_per_min: float = spec(0.15, "Utility lost per minute of walking (exponential decay).",
-        lo=0, source="source: exponential decay fits walking (DESIGN); value assumption")
-    beta_late_per_min: float = spec(0.25, "Extra utility lost per minute beyond own reach.",
-        lo=0, source="assumption")
-    beta_crowding: float = spec(1.5, "Utility lost per (recent load / capacity) squared.",
-        lo=0, source="assumption")
+        lo=0, hi=10, source="source: exponential decay fits walking (DESIGN); value assumption")
+    beta_late_per_min: float = spec(0.25,
+        "Extra utility lost per minute beyond the category's standard walk.",
+        lo=0, hi=10, source="assumption")
+    beta_crowding: float = spec(1.5, "Utility lost per (recent demand / capacity) squared.",
+        lo=0, hi=50, source="assumption")
+    crowding_memory: float = spec(0.7,
+        "Weight of the previous recent demand when an open day's demand is added (crowding).",
+        lo=0, hi=1, lo_open=False, source="assumption (~3 open days of memory)")
     # --- satisfaction ------------------------------------------------------------------
-    satisfaction_memory: float = spec(0.05, "Weight of one need's outcome in the moving average.",
-        lo=0, hi=1, lo_open=True, source="assumption (~20 needs of memory)")
-    satisfaction_initial: float = spec(0.75, "Satisfaction at day 0.", lo=0, hi=1, source="assumption")
-    satisfied_threshold: float = spec(0.7, "Satisfaction above which a resident is 'satisfied'.",
-        lo=0, hi=1, source="assumption (survey 'satisfied' answers)")
-    outside_score: float = spec(0.15, "Outcome score of a need met by going without or far away.",
-        lo=0, hi=1, source="assumption")
-    late_score_per_min: float = spec(0.03, "Outcome score lost per minute beyond own reach.",
-        lo=0, hi=1, source="assumption")
+    satisfaction_memory: float = spec(0.05,
+        "Weight of one need's outcome in the moving average (after the first 1/memory outcomes, "
+        "which are averaged).", lo=0, hi=1, lo_open=True, source="assumption (~20 needs of memory)")
+    satisfied_threshold: float = spec(0.5,
+        "Satisfaction at or above which a resident is 'satisfied' (0.5: needs met on average at "
+        "least as well as the plan's standard provision).", lo=0, hi=1,
+        source="source: the 2023-25 action plan's standard walks define the reference outcome "
+        "(score 0.5); see docs/ODD.md")
+    satisfied_threshold_band: float = spec(0.1,
+        "The report also counts the satisfied at the threshold minus and plus this band.",
+        lo=0, hi=0.5, source="assumption (sensitivity lines for the report)")
     # --- shops -------------------------------------------------------------------------
     rent_old_yuan_m2_day: float = spec(6.0, "Storefront rent in old communities (yuan/m2/day).",
-        lo=0, source="assumption (community street shops ~180 yuan/m2/month)")
+        lo=0, hi=1000, source="assumption (community street shops ~180 yuan/m2/month)")
     rent_new_yuan_m2_day: float = spec(3.5, "Storefront rent in new communities (yuan/m2/day).",
-        lo=0, source="assumption (peripheral ~105 yuan/m2/month)")
-    chain_rent_premium: float = spec(1.15, "Chains pay this multiple of the rent.",
-        lo=0, lo_open=True, source="source: chains pay more rent (DESIGN); value assumption")
-    chain_price_index: float = spec(0.95, "Chain price relative to market (1.0).",
-        lo=0, hi=5, lo_open=True, source="source: chains 3-10% below independents")
-    chain_quality: float = spec(0.75, "Mean quality of chain outlets (0..1).",
-        lo=0, hi=1, source="source: chains offer steadier quality; value assumption")
-    chain_quality_sd: float = spec(0.04, "Spread of chain quality.", lo=0, hi=1, source="assumption")
-    independent_quality: float = spec(0.6, "Mean quality of independents (0..1).",
-        lo=0, hi=1, source="assumption")
+        lo=0, hi=1000, source="assumption (peripheral ~105 yuan/m2/month)")
+    independent_quality: float = spec(0.6,
+        "Mean quality of independents and chains (0..1); also the quality of the standard "
+        "provision that outcome scores are measured against.", lo=0, hi=1, source="assumption")
     independent_quality_sd: float = spec(0.15, "Spread of independents' quality.",
         lo=0, hi=1, source="assumption")
     independent_price_sd: float = spec(0.05, "Spread of independents' price index.",
         lo=0, hi=1, source="assumption")
+    chain_quality_sd: float = spec(0.04,
+        "Spread of chain quality (chains are steadier, not better on average).", lo=0, hi=1,
+        source="source: chains offer steadier quality (DESIGN); value assumption")
+    chain_price_index: float = spec(0.95, "Chain price relative to market (1.0).",
+        lo=0, hi=5, lo_open=True, source="source: chains price 3-10% below independents (DESIGN)")
+    chain_cogs_discount: float = spec(0.06,
+        "Chains buy goods this much cheaper than independents (purchasing scale).", lo=0, hi=0.9,
+        source="assumption; consistent with chains pricing 3-10% below independents (DESIGN)")
+    chain_royalty_share: float = spec(0.02, "Share of a chain outlet's sales paid to its head office.",
+        lo=0, hi=0.5, source="assumption (franchise fees of a few per cent of sales)")
+    chain_rent_premium: float = spec(1.15, "Chains pay this multiple of the rent for the sites they bid for.",
+        lo=0, hi=10, lo_open=True, source="source: chains pay more rent (DESIGN); value assumption")
+    chain_cash_days: float = spec(180.0,
+        "Chain outlets open with this many days of fixed costs of head-office backing.",
+        lo=0, hi=3650, source="assumption (deeper pockets than independents)")
     initial_cash_days: float = spec(50.0, "New independents start with this many days of fixed costs.",
-        lo=0, source="calibrated: docs/VALIDATION.md (was 30, assumption)")
+        lo=0, hi=3650, source="calibrated: docs/VALIDATION.md (was 30, assumption)")
     incumbent_cash_days: float = spec(120.0,
         "Independents open at day 0 (established) hold this many days of fixed costs.",
-        lo=0, source="assumption")
+        lo=0, hi=3650, source="assumption")
     quit_after_days: int = spec(180,
         "A new independent also quits when its profit, averaged over about this many days (moving "
         "average), is negative (0: only when broke).",
         lo=0, hi=3650, source="source: sustained losses end small shops (DESIGN); value assumption")
-    chain_review_days: int = spec(90, "Chains review an outlet every N days; close if it lost money.",
+    chain_review_days: int = spec(90,
+        "Chains review an outlet every N days and close it if it lost money (and at once when "
+        "its backing is used up).",
         lo=1, hi=3650, source="source: chains close by periodic review (DESIGN)")
     chain_loss_tolerance: float = spec(0.1,
         "Chains close at review if losses exceed this share of fixed costs over the review period.",
-        lo=0, source="calibrated: docs/VALIDATION.md (was 0.2, assumption)")
+        lo=0, hi=10, source="calibrated: docs/VALIDATION.md (was 0.2, assumption)")
     parcel_in_convenience: float = spec(0.35, "Share of convenience stores with a parcel point.",
         lo=0, hi=1, source="source: multi-function convenience stores (seed)")
     secondary_staff_share: float = spec(0.3,
         "Staff cost of a secondary category, as share of its stand-alone cost.",
         lo=0, hi=1, source="assumption")
     # --- entry -------------------------------------------------------------------------
-    entrants_per_10k_month: float = spec(3.0, "Would-be entrants per 10,000 residents per month.",
-        lo=0, source="assumption")
+    entrants_per_vacancy_month: float = spec(0.15,
+        "Would-be entrants a month per vacant storefront (so entry follows the vacancies).",
+        lo=0, hi=10, source="assumption; set so that ~12% of the store base opens a year "
+        "(convenience-store chains' 2024 survey, DESIGN)")
     chain_entrant_share: float = spec(0.25, "Share of would-be entrants that are chains.",
         lo=0, hi=1, source="calibrated: docs/VALIDATION.md (was 0.4); source: pilot chain rate 32%")
     entry_candidates: int = spec(12, "Vacant storefronts each would-be entrant evaluates.",
         lo=1, hi=10000, source="assumption")
     entry_margin: float = spec(0.25, "Expected profit must exceed this share of fixed costs.",
-        lo=0, source="assumption (hurdle)")
-    chain_min_revenue: float = spec(1.2,
-        "Chains open only where expected revenue exceeds this multiple of an independent's break-"
-        "even.",
-        lo=0, source="source: chains prefer dense locations; value assumption")
-    entry_optimism_sd: float = spec(1.1, "Spread (log) of entrants' error in expected revenue.",
-        lo=0, hi=5, source="calibrated: docs/VALIDATION.md (was 0.7); assumption (why many new shops fail)")
+        lo=0, hi=10, source="assumption (hurdle)")
+    chain_min_revenue: float = spec(1.5,
+        "Chains open only where expected sales exceed this multiple of the outlet's break-even "
+        "sales (a minimum catchment; binds above 1 + entry_margin).",
+        lo=0, hi=20, source="source: chains prefer dense locations (DESIGN); value assumption")
+    entry_error_sd: float = spec(0.5,
+        "Spread (log) of an entrant's error in expected sales; the error has mean 1 (unbiased).",
+        lo=0, hi=3, source="assumption (why many new shops fail); calibrated: docs/VALIDATION.md")
+    entry_optimism: float = spec(1.0,
+        "Entrants' expected sales are multiplied by this (1: no optimism).", lo=0.1, hi=5,
+        source="assumption: none by default; entrepreneurs' overconfidence (Camerer & Lovallo "
+        "1999) would argue for > 1")
+    entry_horizon_days: float = spec(730.0,
+        "Entrants spread one-off grants over this many days when they weigh a site.",
+        lo=1, hi=3650, source="assumption (two years, the horizon in which a third of new shops close)")
     # --- run ---------------------------------------------------------------------------
     compact_every_days: int = spec(30,
         "Rebuild the candidate index every N days (closed outlets are skipped in between).",

@@ -25,7 +25,7 @@ class Population:
         community: community id; kind: OLD / NEW.
         age: years; group: WORKER / FAMILY / ELDERLY / ELDERLY80.
         income: LOW / MID / HIGH; digital: adopts online ordering.
-        speed_mps: walking speed; reach_m: own 15-minute walking distance.
+        speed_mps: walking speed (each category's standard walk, in minutes, is walked at it).
         move_rank: order of moving in within the community (0 first).
         present: lives here today.
     """
@@ -64,7 +64,6 @@ class Population:
         self.speed_mps = np.choose(self.group, [params.speed_worker_mps, params.speed_family_mps,
                                                 params.speed_elderly_mps,
                                                 params.speed_80plus_mps]).astype(np.float32)
-        self.reach_m = (self.speed_mps * np.float32(params.reach_minutes * 60.0)).astype(np.float32)
         self.move_rank = np.empty(n, dtype=np.int64)
         self.capacity_by_community = np.bincount(self.community, minlength=len(city.community_kind))
         for cid in range(len(city.community_kind)):

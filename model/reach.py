@@ -1,9 +1,9 @@
 """Who can reach what: the candidate index over (home cell, category) -> offers.
 
-Built from the home-to-site walking distances and the offers standing at each site, plus
-extra pairs (delivery offers reach homes within the delivery radius with no walk). It is
-rebuilt only when offers are added (or every ``compact_every_days``); closed offers stay in it
-and are skipped by their ``open`` / ``today`` flags until the next rebuild.
+Built from the home-to-site walking distances and the offers standing at each site, plus the
+supply's extra pairs (delivery offers reach homes within the delivery radius with no walk). It
+is rebuilt when the supply's version says reach changed (or every ``compact_every_days``);
+closed offers stay in it and are skipped by their ``open`` / ``today`` flags until then.
 
 The build is two passes in numba (count the candidates of every (home, category) row, then
 fill the rows in order), so it needs no temporaries over the expanded pairs beyond the
@@ -114,8 +114,7 @@ class CandidateIndex:
         version: the supply version it was built from.
     """
 
-    def __init__(self, supply: Supply, n_homes: int, n_categories: int,
-                 extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None):
+    def __init__(self, supply: Supply, n_homes: int, n_categories: int):
         offers = supply.offers
         K = n_categories
         live = np.flatnonzero(offers.open & ~offers.online)
@@ -126,7 +125,7 @@ class CandidateIndex:
         np.cumsum(np.bincount(offers.site[site_offer], minlength=n_sites), out=site_start[1:])
         cat = offers.category
         parts = [(np.ascontiguousarray(h), np.ascontiguousarray(o), np.ascontiguousarray(w))
-                 for h, o, w in extra or []]
+                 for h, o, w in supply.extra_candidates.values()]
         counts = np.zeros(n_homes * K, dtype=np.int64)
         _count_rows(supply.pair_home, supply.pair_site, site_start, site_offer, cat, K, counts)
         for h, o, _ in parts:

@@ -1,66 +1,48 @@
 """A per-agent reference of the daily choice rule, in plain Python (for tests and benchmarks).
 
-This is the "straightforward" implementation the numba kernel in ``choice.py`` is checked
-against and timed against. It shares no code with the kernel: each resident (a wrapper round
-the model's Mesa ``Resident`` agent) finds the offers it can reach from the supply's
-home-to-site walking distances and the model's extra (delivery) candidates, caches them per
-category the first time it needs that category (and again when the supply has changed), and
-then, for every need, loops over its candidates in plain Python with ``math.exp``:
+This is the "straightforward" implementation the numba kernels in ``choice.py`` are checked
+against and timed against. It shares no choice code with them (only the day's coefficients,
+``choice.coefficients``, which hand-computed tests check on their own): each resident (a wrapper round the
+model's Mesa ``Resident`` agent) finds the offers it can reach from the supply's home-to-site
+walking distances and extra (delivery) candidates, caches them per category the first time
+it needs that category (and again when the supply has changed), and then, for every need,
+loops over its candidates in plain Python with ``math.exp``:
 
     v_j = beta_quality q_j - beta_price[b] (p_j - 1) - beta_walk t_j
-          - beta_late max(0, t_j - reach_minutes) - beta_crowding c_j^2
+          - beta_late max(0, t_j - S_k) - beta_crowding c_j^2
 
 with p_j the price index the resident pays (free from ``free_age``, else the 60+ discount;
-then plus the offer's delivery ``fee``), t_j = walk_j / (speed x 60) minutes and
-c_j = load / capacity of the offer at the moment of choice (the kernel sees the recent loads
-because sales are booked after choice). Offers not available today are skipped, and online
-offers are skipped for residents who do not order online today (``model.orders_online``).
-The outside option has utility ``outside_utility[k]``.
+then plus the offer's delivery ``fee``), t_j = walk_j / (speed x 60) minutes, S_k the
+category's standard walk and c_j = recent demand / capacity of the offer. Offers not available
+today are skipped, and online offers for residents who do not order online today. The outside
+option has utility ``outside_utility[k]``; weights are exp(v - M) with the shift M of
+``choice.coefficients``.
 
 A draw with uniform ``u`` walks the cumulative weights exactly as the kernel does: the
-outside option first, then the candidates in index order (for walk-in offers: by site, then
-by offer id; then the extra candidates in the order the model lists them); an offer is taken
-at the first cumulative weight above ``u x total``; if rounding leaves ``u x total`` above the
-last cumulative sum, the last available candidate is taken.
+outside option first, then the candidates in index order; an option is taken at the first
+cumulative weight above ``u x total``. Then, as in the kernel: offers serve first choices up to
+``floor(capacity)`` in queue order (the second uniform), and the needs turned away choose again,
+in queue order, among the outside option and the offers with room, with the first uniform
+rescaled within the interval of the option first picked. Scores are exp(v) / (exp(v) +
+exp(r_k)) with r_k the standard provision's utility; surplus is log(total / outside weight)
+times the visit's yuan per unit of utility.
 """
 
 from __future__ import annotations
 
 import math
 import weakref
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class _Coefficients:
-    """The utility coefficients the reference uses (read from ``Params``)."""
-
-    beta_quality: float
-    beta_price: tuple[float, float, float]
-    beta_walk: float
-    beta_late: float
-    beta_crowding: float
-    reach_min: float
-    outside_u: tuple[float, ...]
-
-    @classmethod
-    def from_params(cls, params: Any, outside_utility: np.ndarray) -> _Coefficients:
-        """Build from a ``Params`` (or any object with the same attributes)."""
-        return cls(float(params.beta_quality),
-                   (float(params.beta_price_low), float(params.beta_price_mid),
-                    float(params.beta_price_high)),
-                   float(params.beta_walk_per_min), float(params.beta_late_per_min),
-                   float(params.beta_crowding), float(params.reach_minutes),
-                   tuple(float(x) for x in outside_utility))
+from .choice import Coefficients, coefficients
 
 
 class _OfferState:
     """Offer columns as Python lists: one snapshot of the supply at the moment of choice."""
 
-    def __init__(self, model: Any):
+    def __init__(self, model: Any, c: Coefficients):
         offers = model.supply.offers
         self.orders_online: np.ndarray = model.orders_online
         self.today: list[bool] = offers.today.tolist()
@@ -68,9 +50,10 @@ class _OfferState:
         self.price: list[float] = offers.price.tolist()
         self.fee: list[float] = offers.fee.tolist()
         self.quality: list[float] = offers.quality.tolist()
-        self.crowd: list[float] = (offers.load / offers.capacity).tolist()
+        self.crowd: list[float] = c.crowd.tolist()
         self.discount60: list[float] = offers.discount60.tolist()
         self.free_age: list[float] = offers.free_age.tolist()
+        self.capacity: list[float] = np.floor(offers.capacity + 1e-9).tolist()
 
 
 class ReferenceResident:
@@ -79,11 +62,6 @@ class ReferenceResident:
     Args:
         chooser: the ``ReferenceChooser`` it belongs to.
         r: resident index.
-
-    Attributes:
-        index: resident index; home: home-cell index; income: band 0/1/2.
-        digital: adopts online ordering (who orders online today is ``model.orders_online``).
-        speed: walking speed (m/s); age: years.
     """
 
     def __init__(self, chooser: ReferenceChooser, r: int):
@@ -95,14 +73,12 @@ class ReferenceResident:
             x, y = agent.cell.coordinate
             self.home = int(model.city.home_index[x, y])
             self.income = agent.income
-            self.digital = agent.digital
             self.speed = agent.walking_speed
             self.age = agent.age
         else:  # not (yet) living here: read the population arrays directly
             pop = model.population
             self.home = int(pop.home[r])
             self.income = int(pop.income[r])
-            self.digital = bool(pop.digital[r])
             self.speed = float(pop.speed_mps[r])
             self.age = float(pop.age[r])
         self._version = -1
@@ -120,91 +96,81 @@ class ReferenceResident:
             self._reach[k] = cached
         return cached
 
-    def weights(self, k: int, state: _OfferState, c: _Coefficients
-                ) -> tuple[list[int], list[float], float]:
-        """Logit weights ``exp(v)`` of the available candidates and of the outside option.
+    def weights(self, k: int, state: _OfferState, c: Coefficients,
+                full: set[int] | None = None) -> tuple[list[int], list[float], float, float]:
+        """Weights exp(v - M) of the available candidates, walks, and the outside option.
 
         Returns:
-            ``(offers, weights, outside weight)``; ``offers`` lists only the candidates
-            available to this resident today, in index order.
+            ``(offers, weights, walks, outside weight)`` with offers in index order; offers in
+            ``full`` count as unavailable.
         """
-        bp = c.beta_price[self.income]
+        bp = float(c.beta_price[self.income])
         inv_speed = 1.0 / (self.speed * 60.0)
-        age = self.age
+        std = float(c.std_min[k])
         orders_online = bool(state.orders_online[self.index])
-        offers: list[int] = []
-        weights: list[float] = []
+        offers, weights, walks = [], [], []
         for o, walk in self.reachable(k):
             if not state.today[o] or (state.online[o] and not orders_online):
                 continue
-            p = state.price[o]
-            free_age = state.free_age[o]
-            if free_age > 0 and age >= free_age:
-                p = 0.0
-            elif age >= 60.0:
-                p = p * (1.0 - state.discount60[o])
-            p += state.fee[o]
+            if full is not None and o in full:
+                continue
+            p = self.price_paid(o, state)
             t = walk * inv_speed
-            late = t - c.reach_min
-            if late < 0.0:
-                late = 0.0
+            late = max(0.0, t - std)
             crowd = state.crowd[o]
             v = c.beta_quality * state.quality[o] - bp * (p - 1.0) - c.beta_walk * t \
                 - c.beta_late * late - c.beta_crowding * crowd * crowd
             offers.append(o)
-            weights.append(math.exp(v))
-        return offers, weights, math.exp(c.outside_u[k])
+            weights.append(math.exp(v - c.shift))
+            walks.append(walk)
+        return offers, weights, walks, math.exp(float(c.outside_u[k]) - c.shift)
 
-    def probabilities(self, k: int, state: _OfferState, c: _Coefficients
+    def price_paid(self, o: int, state: _OfferState) -> float:
+        """Price index this resident pays at offer ``o``."""
+        p = state.price[o]
+        if state.free_age[o] > 0 and self.age >= state.free_age[o]:
+            p = 0.0
+        elif self.age >= 60.0:
+            p = p * (1.0 - state.discount60[o])
+        return p + state.fee[o]
+
+    def probabilities(self, k: int, state: _OfferState, c: Coefficients
                       ) -> tuple[list[int], list[float], float]:
         """Logit probabilities: ``(offers, probabilities, probability of the outside option)``."""
-        offers, weights, w_out = self.weights(k, state, c)
-        total = w_out
-        for w in weights:
-            total += w
+        offers, weights, _, w_out = self.weights(k, state, c)
+        total = w_out + sum(weights)
         return offers, [w / total for w in weights], w_out / total
 
-    def choose(self, k: int, u: float, state: _OfferState, c: _Coefficients) -> int:
-        """Draw one option with the uniform ``u``; return the offer id, or -1 for outside."""
-        offers, weights, w_out = self.weights(k, state, c)
-        total = w_out
-        for w in weights:
-            total += w
+    @staticmethod
+    def draw(u: float, offers: list[int], weights: list[float], w_out: float
+             ) -> tuple[int, float, float]:
+        """Pick with ``u``: ``(offer or -1, its weight, u rescaled within its interval)``."""
+        total = w_out + sum(weights)
         target = u * total
         acc = w_out
         if target < acc:
-            return -1
-        for o, w in zip(offers, weights, strict=True):
+            return -1, w_out, 0.0
+        pick = -1
+        for i, w in enumerate(weights):
+            if target < acc + w and w > 0.0:
+                pick = i
+                break
             acc += w
-            if target < acc and w > 0.0:
-                return o
-        for o, w in zip(reversed(offers), reversed(weights), strict=True):
-            if w > 0.0:  # rounding at the top end: the last available candidate
-                return o
-        return -1
+        if pick < 0:  # rounding at the top end: the last candidate with weight
+            pick = max(i for i, w in enumerate(weights) if w > 0.0)
+            acc = w_out + sum(weights[:pick])
+        w = weights[pick]
+        return offers[pick], w, min(max((target - acc) / w, 0.0), math.nextafter(1.0, 0.0))
 
 
 class ReferenceChooser:
-    """Per-agent reference choosers for one model.
+    """Per-agent reference choosers for one model."""
 
-    Args:
-        model: a ``CommerceModel``.
-        params: coefficients to use instead of ``model.params`` (an object with the same
-            ``beta_*``, ``reach_minutes`` attributes), e.g. ``dataclasses.replace(model.params,
-            beta_walk_per_min=0.0)`` to build a deliberately wrong rule.
-    """
-
-    def __init__(self, model: Any, params: Any = None):
+    def __init__(self, model: Any):
         self.model = model
-        self.params = params
         self.residents: dict[int, ReferenceResident] = {}
         self._pairs_version = -1
         self._pairs_by_home: dict[int, list[tuple[int, float]]] = {}
-
-    def coefficients(self) -> _Coefficients:
-        """The utility coefficients in force."""
-        return _Coefficients.from_params(self.params or self.model.params,
-                                         self.model.categories.outside_utility)
 
     def resident(self, r: int) -> ReferenceResident:
         """The reference agent of resident ``r`` (created at first use)."""
@@ -218,11 +184,10 @@ class ReferenceChooser:
         """Offers of category ``k`` reachable from ``home``: walk-in offers, then extras.
 
         Walk-in offers are the open, not-online offers standing at sites within the walking
-        cut-off (by site id, then offer id); extras are the model's ``extra_candidates``
+        cut-off (by site id, then offer id); extras are the supply's ``extra_candidates``
         (delivery) rows for this home, in their listed order.
         """
-        model = self.model
-        sup = model.supply
+        sup = self.model.supply
         if self._pairs_version != sup.version:
             self._index_pairs()
         offers = sup.offers
@@ -231,7 +196,7 @@ class ReferenceChooser:
             for o in self._site_offers.get(site, ()):
                 if self._category[o] == k:
                     out.append((o, walk))
-        for homes, offer_ids, walks in model.extra_candidates.values():
+        for homes, offer_ids, walks in sup.extra_candidates.values():
             rows = np.flatnonzero(np.asarray(homes) == home)
             for i in rows.tolist():
                 o = int(offer_ids[i])
@@ -250,8 +215,7 @@ class ReferenceChooser:
             pairs.sort()
         offers = sup.offers
         site_offers: dict[int, list[int]] = {}
-        live = offers.open & ~offers.online
-        for o in np.flatnonzero(live).tolist():
+        for o in np.flatnonzero(offers.open & ~offers.online).tolist():
             site_offers.setdefault(int(offers.site[o]), []).append(o)
         self._pairs_by_home = by_home
         self._site_offers = site_offers
@@ -260,19 +224,64 @@ class ReferenceChooser:
 
     def probabilities(self, r: int, k: int) -> tuple[list[int], list[float], float]:
         """Logit probabilities of resident ``r`` for a need of category ``k`` (see module)."""
-        state = _OfferState(self.model)
-        return self.resident(r).probabilities(k, state, self.coefficients())
+        c = coefficients(self.model)
+        return self.resident(r).probabilities(k, _OfferState(self.model, c), c)
 
     def choose(self, need_res: np.ndarray, need_cat: np.ndarray, uniforms: np.ndarray
-               ) -> np.ndarray:
-        """Choose for every need (one uniform each); return offer ids, -1 for the outside option."""
-        state = _OfferState(self.model)
-        c = self.coefficients()
-        out = np.empty(len(need_res), dtype=np.int32)
+               ) -> dict[str, np.ndarray]:
+        """The day's choices as the kernel makes them (see module): per need and per offer.
+
+        Returns:
+            ``chosen`` (offer, -1 outside), ``score``, ``surplus_yuan``, ``turned_away``,
+            ``served`` (per offer).
+        """
+        model = self.model
+        c = coefficients(model)
+        state = _OfferState(model, c)
+        n = len(need_res)
+        chosen = np.full(n, -1, dtype=np.int64)
+        score = np.zeros(n)
+        surplus = np.zeros(n)
+        again = np.zeros(n)
+        turned = np.zeros(n, dtype=bool)
+        ref = [math.exp(float(x) - c.shift) for x in c.ref_u]
         for i, (r, k, u) in enumerate(zip(need_res.tolist(), need_cat.tolist(),
-                                          uniforms.tolist(), strict=True)):
-            out[i] = self.resident(r).choose(k, u, state, c)
-        return out
+                                          uniforms[:, 0].tolist(), strict=True)):
+            res = self.resident(r)
+            offers, weights, _, w_out = res.weights(k, state, c)
+            total = w_out + sum(weights)
+            surplus[i] = math.log(total / w_out) * float(c.money_per_util[res.income, k])
+            chosen[i], w, again[i] = res.draw(u, offers, weights, w_out)
+            score[i] = w / (w + ref[k])
+        # capacity: first choices in queue order, then the turned away choose again
+        served: dict[int, int] = {}
+        queue = sorted(range(n), key=lambda i: (uniforms[i, 1], i))
+        away = []
+        for i in queue:
+            o = int(chosen[i])
+            if o < 0:
+                continue
+            if served.get(o, 0) < state.capacity[o]:
+                served[o] = served.get(o, 0) + 1
+            else:
+                away.append(i)
+        for i in away:
+            turned[i] = True
+            r, k = int(need_res[i]), int(need_cat[i])
+            res = self.resident(r)
+            full = {o for o, m in served.items() if m >= state.capacity[o]}
+            full |= {o for o in range(len(state.capacity)) if state.capacity[o] < 1}
+            offers, weights, _, w_out = res.weights(k, state, c, full)
+            o, w, _ = res.draw(float(again[i]), offers, weights, w_out)
+            chosen[i] = o
+            score[i] = w / (w + ref[k])
+            if o >= 0:
+                served[o] = served.get(o, 0) + 1
+        per_offer = np.zeros(len(state.capacity))
+        for o, m in served.items():
+            per_offer[o] = m
+        return {"chosen": chosen, "score": score, "surplus_yuan": surplus,
+                "turned_away": turned, "served": per_offer}
 
 
 _CHOOSERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -290,11 +299,6 @@ def reference_chooser(model: Any) -> ReferenceChooser:
 def reference_probabilities(model: Any, r: int, k: int) -> tuple[list[int], list[float], float]:
     """Logit probabilities of resident ``r`` for a need of category ``k``.
 
-    Args:
-        model: a ``CommerceModel`` (its offer state now is the state choices see).
-        r: resident index.
-        k: category index.
-
     Returns:
         ``(offers, probabilities, p_outside)``: the offers available to ``r`` today in index
         order, their choice probabilities, and the probability of the outside option.
@@ -303,17 +307,11 @@ def reference_probabilities(model: Any, r: int, k: int) -> tuple[list[int], list
 
 
 def reference_choose(model: Any, need_res: np.ndarray, need_cat: np.ndarray,
-                     uniforms: np.ndarray) -> np.ndarray:
-    """Choose for every need with the given uniforms, one resident at a time.
-
-    Args:
-        model: a ``CommerceModel``.
-        need_res: resident per need.
-        need_cat: category per need.
-        uniforms: one uniform in [0, 1) per need.
+                     uniforms: np.ndarray) -> dict[str, np.ndarray]:
+    """Choose for every need with the given ``(needs, 2)`` uniforms, one resident at a time.
 
     Returns:
-        int32 offer id per need, -1 for the outside option (as ``run_choice``'s ``chosen``).
+        As ``ReferenceChooser.choose``.
     """
     return reference_chooser(model).choose(np.asarray(need_res), np.asarray(need_cat),
                                            np.asarray(uniforms))

@@ -1,23 +1,56 @@
-"""Residents' satisfaction: an exponential moving average of their need outcomes."""
+"""Residents' satisfaction: a moving average of their need outcomes (scores 0..1).
+
+The n-th outcome a resident has ever had weighs ``max(memory, 1/n)``: the first ``1/memory``
+outcomes are simply averaged, later ones enter an exponential moving average with weight
+``memory`` (a moving average with its start-up bias removed, so no arbitrary initial value
+colours the first months). A resident without any outcome yet has no satisfaction (NaN) and
+is left out of the satisfaction metrics. Outcomes of one day enter together: with m outcomes
+of mean x today, s <- h s + (1 - h) x, where h is the product of (1 - weight) over those m
+outcomes.
+"""
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 
-def update_satisfaction(satisfaction: np.ndarray, need_res: np.ndarray, score: np.ndarray,
-                        memory: float) -> None:
+@numba.njit(cache=True, nogil=True)
+def _update(satisfaction, n_seen, need_res, score, memory):  # pragma: no cover - compiled
+    n_res = satisfaction.shape[0]
+    total = np.zeros(n_res)
+    count = np.zeros(n_res, dtype=np.int64)
+    for i in range(need_res.shape[0]):
+        r = need_res[i]
+        total[r] += score[i]
+        count[r] += 1
+    full = np.floor(1.0 / memory + 1e-9)  # outcomes averaged before the moving average
+    keep = 1.0 - memory
+    for r in range(n_res):
+        m = count[r]
+        if m == 0:
+            continue
+        n0 = n_seen[r]
+        averaged = min(max(full - n0, 0.0), float(m))  # outcomes weighted 1/n
+        h = 0.0 if n0 + averaged == 0 else n0 / (n0 + averaged)
+        h *= keep ** (m - averaged)
+        mean = total[r] / m
+        if n0 == 0:
+            satisfaction[r] = mean
+        else:
+            satisfaction[r] = h * satisfaction[r] + (1.0 - h) * mean
+        n_seen[r] = n0 + m
+
+
+def update_satisfaction(satisfaction: np.ndarray, n_seen: np.ndarray, need_res: np.ndarray,
+                        score: np.ndarray, memory: float) -> None:
     """Fold today's outcomes into each resident's moving average, in place.
 
-    With n outcomes of mean m today, s <- s + (1 - (1 - memory)^n) (m - s): the same as n
-    single updates of weight ``memory`` towards the day's mean.
+    Args:
+        satisfaction: per resident (NaN before the first outcome).
+        n_seen: per resident, outcomes so far (updated).
+        need_res: resident of each of today's needs.
+        score: outcome score of each need.
+        memory: weight of one outcome once ``1/memory`` outcomes have been seen.
     """
-    n_res = len(satisfaction)
-    n = np.bincount(need_res, minlength=n_res)
-    has = np.flatnonzero(n)
-    if len(has) == 0:
-        return
-    total = np.bincount(need_res, weights=score, minlength=n_res)
-    mean = total[has] / n[has]
-    weight = 1.0 - (1.0 - memory) ** n[has]
-    satisfaction[has] += weight * (mean - satisfaction[has])
+    _update(satisfaction, n_seen, need_res, np.asarray(score, dtype=np.float64), float(memory))

@@ -23,29 +23,30 @@ import dataclasses
 import hashlib
 import json
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .categories import Category, CategoryTable, make_category
+from .categories import (
+    CATEGORY_FILE,
+    SCENARIO_DIR,
+    Category,
+    CategoryTable,
+    category_names,
+    check_table,
+    make_category,
+    read_toml,
+)
 from .city_layer import check_params_layer, layer_digest
+
+__all__ = ["CATEGORY_FILE", "SCENARIO_DIR", "Scenario", "category_names", "load_scenario",
+           "scenario_names"]
 from .errors import ScenarioError, suggest
 from .params import PARAM_FIELDS, Params, make_params
 from .policies import validate_policy_spec
 
-#: The folder of named scenarios (``LIFECIRCLE_SCENARIOS`` overrides it): the one place
-#: every part of lifecircle finds scenario files and the category table.
-SCENARIO_DIR = Path(os.environ.get("LIFECIRCLE_SCENARIOS",
-                                   Path(__file__).resolve().parent.parent / "scenarios"))
-CATEGORY_FILE = "categories.toml"
 _META_KEYS = ("name", "description", "extends", "categories", "policy")
 MAX_EXTENDS_DEPTH = 32  # files in one chain of ``extends``
-
-
-def category_names() -> list[str]:
-    """Names of the categories of ``categories.toml``, in order (scenarios cannot add any)."""
-    return list(_read_toml(SCENARIO_DIR / CATEGORY_FILE))
 
 
 def scenario_names() -> list[str]:
@@ -146,21 +147,6 @@ def resolve_path(source: str | os.PathLike, relative_to: Path | None = None,
                         f"known scenarios: {known}")
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; anything unreadable is a ScenarioError naming the file."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(str(path), "(syntax)", f"not valid TOML: {err}") from None
-    except UnicodeDecodeError as err:
-        raise ScenarioError(str(path), "(encoding)", f"not UTF-8 text: {err}") from None
-    except RecursionError:
-        raise ScenarioError(str(path), "(syntax)", "nested too deeply to be a scenario") from None
-    except OSError as err:
-        raise ScenarioError(str(path), "(file)", f"cannot be read: {err.strerror or err}") from None
-
-
 def _load_raw(path: Path, chain: tuple[Path, ...] = (),
               memo: dict[Path, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Read a file and merge it over its parents; returns the raw merged mapping.
@@ -179,7 +165,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = (),
                             f"more than {MAX_EXTENDS_DEPTH} files in one chain of extends")
     if path in memo:
         return memo[path]
-    data = _read_toml(path)
+    data = read_toml(path)
     for key in data:
         if key not in _META_KEYS and key not in PARAM_FIELDS:
             raise ScenarioError(str(path), key, "unknown key"
@@ -262,7 +248,7 @@ def build_scenario(raw: dict[str, Any], where: str, name: str | None = None) -> 
     """Validate a raw merged mapping into a Scenario."""
     params = make_params(where, raw["params"])
     check_params_layer(where, params)
-    table = _read_toml(SCENARIO_DIR / CATEGORY_FILE)
+    table = read_toml(SCENARIO_DIR / CATEGORY_FILE)
     for cat in raw["categories"]:
         if cat not in table:
             raise ScenarioError(where, f"categories.{cat}",
@@ -271,6 +257,7 @@ def build_scenario(raw: dict[str, Any], where: str, name: str | None = None) -> 
     for cat, vals in table.items():
         merged = {**vals, **raw["categories"].get(cat, {})}
         categories.append(make_category(where, cat, merged))
+    check_table(where, categories)
     policies = tuple(validate_policy_spec(p.get("where", where), p) for p in raw["policies"])
     return Scenario(name=name or raw.get("name", "scenario"), params=params,
                     categories=tuple(categories), policies=policies,

@@ -8,6 +8,10 @@
 * An **offer** is one category served by one provider at one site: a shop has one offer per
   category it serves (a convenience store with a parcel point has two); a mobile-vendor stop
   or an online (delivery) offer is an offer too. Choice runs over offers.
+
+The supply keeps its own ``version``: every change that alters who can reach what (sites or
+offers added, offers opened or closed, extra candidate pairs set) bumps it, so the candidate
+index knows to rebuild. Availability on a day (``today``: a bus stops here today) does not.
 """
 
 from __future__ import annotations
@@ -20,14 +24,14 @@ _SHOP_COLUMNS = {
     "site": np.int32, "category": np.int16, "chain": bool, "open": bool, "opened_day": np.int32,
     "closed_day": np.int32, "cash": np.float64, "rent_day": np.float64, "staff_day": np.float64,
     "profit_window": np.float64, "profit_avg": np.float64, "review_day": np.int32,
-    "revenue_total": np.float64,
-    "rent_relief": np.float64, "entrant": bool, "owner": np.int16, "underwritten": bool,
+    "revenue_total": np.float64, "sales_avg": np.float64,
+    "entrant": bool, "owner": np.int16, "underwritten": bool,
 }
 _OFFER_COLUMNS = {
     "shop": np.int32, "site": np.int32, "category": np.int16, "price": np.float64,
     "quality": np.float64, "capacity": np.float64, "open": bool, "today": bool, "online": bool,
     "source": np.int8, "fee": np.float64, "load": np.float64, "discount60": np.float64,
-    "free_age": np.float64,
+    "free_age": np.float64, "margin": np.float64,
     "owner": np.int16,
 }
 
@@ -70,7 +74,9 @@ class Supply:
         self.site_ptr = np.zeros(1, dtype=np.int64)
         self.shops = Columns(_SHOP_COLUMNS)
         self.offers = Columns(_OFFER_COLUMNS)
-        self.version = 0  # bumped whenever offers are added, so indexes know to rebuild
+        self.version = 0  # bumped whenever reach changes, so indexes know to rebuild
+        # extra (home, offer, walk) candidate pairs by owner, e.g. delivery from a store
+        self.extra_candidates: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.add_sites(city.storefront_xy, storefront_rent, storefront=True)
 
     # --- sites ---------------------------------------------------------------------------
@@ -99,7 +105,9 @@ class Supply:
     def open_shops(self, day: int, site: np.ndarray, category: np.ndarray, chain: np.ndarray,
                    price: np.ndarray, quality: np.ndarray, cash: np.ndarray,
                    rent_day: np.ndarray, staff_day: np.ndarray, capacity: np.ndarray,
-                   secondary: np.ndarray | None = None, secondary_capacity: np.ndarray | None = None,
+                   margin: np.ndarray, secondary: np.ndarray | None = None,
+                   secondary_capacity: np.ndarray | None = None,
+                   secondary_margin: np.ndarray | None = None,
                    entrant: bool = True, owner: int = -1, underwritten: bool = False) -> np.ndarray:
         """Open shops (one primary offer each, plus an optional secondary category).
 
@@ -122,27 +130,62 @@ class Supply:
                                 owner=owner, underwritten=underwritten)
         self.site_occupant[site] = ids
         self.add_offers(shop=ids, site=site, category=category, price=price, quality=quality,
-                        capacity=capacity)
+                        capacity=capacity, margin=margin)
         if secondary is not None:
             has = np.asarray(secondary) >= 0
             if has.any():
                 self.add_offers(shop=ids[has], site=site[has], category=np.asarray(secondary)[has],
                                 price=np.asarray(price)[has], quality=np.asarray(quality)[has],
-                                capacity=np.asarray(secondary_capacity)[has])
+                                capacity=np.asarray(secondary_capacity)[has],
+                                margin=np.asarray(secondary_margin)[has])
         return ids
 
     def add_offers(self, shop: np.ndarray, site: np.ndarray, category: np.ndarray,
                    price: np.ndarray, quality: np.ndarray, capacity: np.ndarray,
-                   source: int = SRC_SHOP, online: bool = False, owner: int = -1,
-                   discount60: float = 0.0, free_age: float = 0.0, fee: float = 0.0,
-                   today: bool = True) -> np.ndarray:
-        """Add offers (open, available today); return their ids."""
+                   margin: np.ndarray | float, source: int = SRC_SHOP, online: bool = False,
+                   owner: int = -1, discount60: float = 0.0, free_age: float = 0.0,
+                   fee: float = 0.0, is_open: bool = True) -> np.ndarray:
+        """Add offers (open and available today unless ``is_open`` is False); return their ids."""
         ids = self.offers.append(shop=shop, site=site, category=category, price=price,
-                                 quality=quality, capacity=capacity, open=True, today=today,
-                                 online=online, source=source, owner=owner, fee=fee,
-                                 discount60=discount60, free_age=free_age)
+                                 quality=quality, capacity=capacity, margin=margin, open=is_open,
+                                 today=is_open, online=online, source=source, owner=owner,
+                                 fee=fee, discount60=discount60, free_age=free_age)
         self.version += 1
         return ids
+
+    def set_open(self, offer_ids: np.ndarray, is_open: np.ndarray | bool) -> None:
+        """Open or close offers (and their availability today); reach changes, so the version."""
+        offer_ids = np.asarray(offer_ids, dtype=np.int64)
+        flags = np.broadcast_to(np.asarray(is_open, dtype=bool), offer_ids.shape)
+        if len(offer_ids) and np.any(self.offers.open[offer_ids] != flags):
+            self.version += 1
+        self.offers.open[offer_ids] = flags
+        self.offers.today[offer_ids] = flags
+
+    def set_today(self, offer_ids: np.ndarray, available: np.ndarray | bool) -> None:
+        """Which of these open offers are available today (a bus stops there today)."""
+        offer_ids = np.asarray(offer_ids, dtype=np.int64)
+        self.offers.today[offer_ids] = np.asarray(available, dtype=bool) & self.offers.open[offer_ids]
+
+    def set_extra_candidates(self, key: str,
+                             pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> None:
+        """Set (or with None drop) the extra ``(home, offer, walk)`` pairs owned by ``key``."""
+        if pairs is None:
+            if self.extra_candidates.pop(key, None) is not None:
+                self.version += 1
+            return
+        old = self.extra_candidates.get(key)
+        if old is None or any(len(a) != len(b) or not np.array_equal(a, b)
+                              for a, b in zip(old, pairs, strict=True)):
+            self.extra_candidates[key] = pairs
+            self.version += 1
+
+    def record_demand(self, attempts: np.ndarray, memory: float) -> None:
+        """Fold today's attempted visits into each offer's recent demand, on days it was open."""
+        offers = self.offers
+        was_open = offers.today
+        offers.load = np.where(was_open, memory * offers.load + (1.0 - memory) * attempts,
+                               offers.load)
 
     def close_shops(self, shop_ids: np.ndarray, day: int) -> None:
         """Close shops: free their sites, close their offers (indexes skip closed offers)."""
@@ -152,9 +195,9 @@ class Supply:
         self.shops.open[shop_ids] = False
         self.shops.closed_day[shop_ids] = day
         self.site_occupant[self.shops.site[shop_ids]] = -1
-        closing = np.isin(self.offers.shop, shop_ids) & (self.offers.source != SRC_VENDOR)
-        self.offers.open[closing] = False
-        self.offers.today[closing] = False
+        closing = np.flatnonzero(np.isin(self.offers.shop, shop_ids)
+                                 & (self.offers.source != SRC_VENDOR))
+        self.set_open(closing, False)
 
     def open_shop_ids(self) -> np.ndarray:
         """Ids of shops open now."""
@@ -163,3 +206,8 @@ class Supply:
     def fixed_cost_day(self) -> np.ndarray:
         """Rent plus staff per shop per day (before any rent relief)."""
         return self.shops.rent_day + self.shops.staff_day
+
+    def shop_community(self, city) -> np.ndarray:
+        """Community id of every shop's site."""
+        xy = self.site_xy[self.shops.site]
+        return city.community[xy[:, 0], xy[:, 1]]

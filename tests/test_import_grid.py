@@ -35,31 +35,51 @@ def test_grid_covers_the_box_at_the_cell_size(tiny):
 
 
 def test_streets_are_the_walkable_ways_and_nothing_else(tiny):
-    ct = tiny.arrays["cell_type"]
-    walkable = ct != WALL
-    for xy in EXPECTED["street"]:
-        assert walkable[xy], xy
+    ct, streets = tiny.arrays["cell_type"], tiny.arrays["walkable"]
+    assert _cells(streets) == EXPECTED["street"] | _diagonal(streets)
     for xy in EXPECTED["not_street"] | EXPECTED["dropped"]:
         assert ct[xy] == WALL, xy  # motorway, private road, the cut-off footway
     assert tiny.summary.street_cells_dropped == 3 and tiny.summary.street_pieces_dropped == 1
 
 
-def test_a_diagonal_street_is_a_4_connected_staircase_between_its_end_cells(tiny):
-    road = tiny.arrays["cell_type"] == ROAD
+def _diagonal(streets):
+    """The diagonal footway's cells: streets east of the V street it starts on, and its start."""
     (x0, y0), (x1, y1) = EXPECTED["diagonal_ends"]
-    path = np.zeros_like(road)  # the footway's cells east of the V street it starts on
-    path[x0 + 1:x1 + 1, y1:y0 + 1] = road[x0 + 1:x1 + 1, y1:y0 + 1]
+    path = np.zeros_like(streets)
+    path[x0 + 1:x1 + 1, y1:y0 + 1] = streets[x0 + 1:x1 + 1, y1:y0 + 1]
     path[x0, y0] = True
-    assert path[x1, y1]
+    return _cells(path)
+
+
+def test_a_diagonal_street_is_a_4_connected_staircase_between_its_end_cells(tiny):
+    streets = tiny.arrays["walkable"]
+    (x0, y0), (x1, y1) = EXPECTED["diagonal_ends"]
+    path = np.zeros_like(streets)
+    for xy in _diagonal(streets):
+        path[xy] = True
+    assert path[x1, y1] and (tiny.arrays["cell_type"][path] == ROAD).all()
     assert path.sum() == abs(x1 - x0) + abs(y1 - y0) + 1  # no diagonal jump, no detour
     _, n = ndimage.label(path, structure=CROSS)
     assert n == 1
 
 
-def test_walkable_cells_form_one_connected_network(tiny):
-    walkable = tiny.arrays["cell_type"] != WALL
-    _, n = ndimage.label(walkable, structure=CROSS)
+def test_streets_form_one_network_and_every_home_and_shop_is_on_or_beside_it(tiny):
+    streets = tiny.arrays["walkable"]
+    _, n = ndimage.label(streets, structure=CROSS)
     assert n == 1
+    beside = ndimage.binary_dilation(streets, structure=CROSS)
+    for name in ("home_xy", "storefront_xy"):
+        xy = tiny.arrays[name]
+        assert beside[xy[:, 0], xy[:, 1]].all(), name
+    ct = tiny.arrays["cell_type"]
+    assert ((ct != WALL) == (streets | _mask(ct.shape, tiny.arrays["home_xy"])
+                              | _mask(ct.shape, tiny.arrays["storefront_xy"]))).all()
+
+
+def _mask(shape, xy):
+    m = np.zeros(shape, dtype=bool)
+    m[xy[:, 0], xy[:, 1]] = True
+    return m
 
 
 def test_residents_from_floor_area_per_person_at_cells_beside_a_street(tiny):

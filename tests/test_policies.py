@@ -1,4 +1,8 @@
-"""Policies: lifecycle, directions (common random numbers), ledger, bad scenario files."""
+"""Policies: identity, lifecycle, and directions (each moves its target, common random numbers).
+
+Money (ledger, rent paid once, budgets, order of policies, zero intensity) is specified in
+``test_money.py``; the market's answer to policies (entry) in ``test_entry.py``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import numpy as np
 import pytest
 
 from model import CommerceModel, ScenarioError, load_scenario
+from model.agents import Shop
+from model.metrics import reach_m
 from model.policies import POLICY_KINDS, Bus, make_policy
 from model.population import ELDERLY, ELDERLY80
 from model.supply import SRC_ONLINE
@@ -18,6 +24,8 @@ from .conftest import SMALL
 
 BAD = Path(__file__).parent / "bad_scenarios"
 ROOT = Path(__file__).resolve().parent.parent
+KINDS = sorted(["mobile_vendors", "chain_penetration", "rent_subsidy", "elderly_canteen",
+                "instant_retail", "fill_gaps", "neighborhood_center", "idle_space"])
 
 
 def model_with(kind: str, seed: int = 5, overrides: dict | None = None, **params) -> CommerceModel:
@@ -36,9 +44,7 @@ def test_policies_print_as_calls_and_save_as_specs():
         assert repr(pol).startswith(f"{spec['kind']}(start_day=0, end_day=-1")
         assert pol.spec() == spec
         assert make_policy(pol.spec()).spec() == spec
-    assert set(POLICY_KINDS) >= {"mobile_vendors", "chain_penetration", "rent_subsidy",
-                                 "elderly_canteen", "instant_retail", "fill_gaps", "idle_space",
-                                 "neighborhood_center"}
+    assert set(POLICY_KINDS) >= set(KINDS)
 
 
 # --- when: inactive before start and after end -----------------------------------------------
@@ -48,9 +54,10 @@ def _footprint(m: CommerceModel, pol) -> float:
     if kind == "mobile_vendors":
         return float(m.supply.offers.open[pol.offer_ids].sum())
     if kind == "chain_penetration":
-        return m.params.chain_entrant_share - pol.original_share
+        return float(pol.chain_recruitment(m) > 1.0)
     if kind == "rent_subsidy":
-        return float(m.supply.shops.rent_relief.sum())
+        shares = pol.rent_shares(m)
+        return 0.0 if shares is None else float(shares.sum())
     if kind == "elderly_canteen":
         return float(m.supply.shops.open[pol.shop_ids].sum()) if len(pol.shop_ids) else 0.0
     if kind == "instant_retail":
@@ -60,13 +67,11 @@ def _footprint(m: CommerceModel, pol) -> float:
     if kind == "idle_space":
         return float(len(pol.sites_created))
     if kind == "neighborhood_center":
-        return float(pol.shop_id >= 0 and m.supply.shops.open[pol.shop_id])
+        return float(m.supply.shops.open[pol.shop_ids].sum()) if len(pol.shop_ids) else 0.0
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", sorted(["mobile_vendors", "chain_penetration", "rent_subsidy",
-                                         "elderly_canteen", "instant_retail", "fill_gaps",
-                                         "neighborhood_center", "idle_space"]))
+@pytest.mark.parametrize("kind", KINDS)
 def test_policy_inactive_before_start_and_after_end(kind):
     extra = {"operating_cost_day": 5000.0} if kind == "mobile_vendors" else {}
     m = model_with(kind, start_day=4, end_day=9, **extra)
@@ -78,12 +83,11 @@ def test_policy_inactive_before_start_and_after_end(kind):
         spends.append(m.today.spend_by_policy[kind])
         if m.day < 4:
             assert _footprint(m, pol) == 0, m.day
-            assert m.params == original
         if 4 <= m.day <= 9 and kind not in ("fill_gaps",):
             assert _footprint(m, pol) != 0, m.day
     assert all(s == 0 for s in spends[:3])
     assert all(s == 0 for s in spends[9:]), spends
-    if kind not in ("chain_penetration", "instant_retail", "neighborhood_center"):
+    if kind not in ("chain_penetration", "instant_retail"):
         assert sum(spends[3:9]) > 0
     if kind == "fill_gaps":
         assert _footprint(m, pol) > 0  # one round on day 4
@@ -92,20 +96,6 @@ def test_policy_inactive_before_start_and_after_end(kind):
     else:
         assert _footprint(m, pol) == 0  # switched off and restored
     assert m.params == original
-
-
-def test_parameter_scaling_does_not_compound():
-    m = model_with("chain_penetration", start_day=2, end_day=3, entry_boost=1.5)
-    pol = m.policies[0]
-    base = m.params.chain_entrant_share
-    for _ in range(5):
-        m.step()
-        assert m.params.chain_entrant_share in (base, pytest.approx(min(1.0, base * 1.5)))
-    pol.activate(m)
-    pol.activate(m)
-    assert m.params.chain_entrant_share == pytest.approx(min(1.0, base * 1.5))
-    pol.deactivate(m)
-    assert m.params.chain_entrant_share == base
 
 
 # --- directions, with common random numbers ---------------------------------------------------
@@ -125,27 +115,29 @@ def paired(kind: str, days: int, overrides: dict | None = None, **params):
     return out
 
 
+def _covered(m: CommerceModel, k: int, residents: np.ndarray) -> np.ndarray:
+    walk = m.candidates.min_walk(m.supply)[m.population.home[residents], k]
+    return walk <= reach_m(m, residents)[:, k]
+
+
 def test_mobile_vendors_raise_fresh_food_coverage_where_they_stop():
     scarce = {"categories.fresh_food.initial_share": 0.01}  # a city short of vegetable markets
     for base, vend in paired("mobile_vendors", 20, scarce, n_buses=2, stops_per_bus=3):
         pol = vend.policies[0]
         assert len(vend.agents_by_type[Bus]) == 2
-        # each bus stands at one of its stops today
-        for bus in vend.agents_by_type[Bus]:
+        for bus in vend.agents_by_type[Bus]:  # each bus stands at one of its stops today
             assert bus.cell.coordinate in [tuple(s) for s in bus.route]
         assert vend.metrics()["coverage_fresh_food"] > base.metrics()["coverage_fresh_food"]
-        # residents near a stop who lacked fresh food in the baseline are covered now
+        # residents within a stop's standard walk who lacked fresh food are covered now
         k = base.categories.index["fresh_food"]
         idx = base.present_idx
-        lacked = base.candidates.min_walk(base.supply)[base.population.home[idx], k] > \
-            base.population.reach_m[idx]
+        lacked = ~_covered(base, k, idx)
         src, home, dist = vend.city.distances_from(vend.supply.site_xy[pol.stop_sites], 1500)
         near = np.zeros(len(vend.city.home_xy), dtype=bool)
-        near[home[dist <= vend.population.reach_m[idx].min()]] = True
+        near[home[dist <= reach_m(vend, idx)[:, k].min()]] = True
         target = idx[lacked & near[base.population.home[idx]]]
         assert len(target) > 0
-        vmin = vend.candidates.min_walk(vend.supply)[vend.population.home[target], k]
-        assert np.all(vmin <= vend.population.reach_m[target])
+        assert np.all(_covered(vend, k, target))
         # the buses sold vegetables, and the public paid the operating deficit
         sales = vend.today.offer_revenue[pol.offer_ids]
         assert sales.sum() > 0
@@ -154,41 +146,44 @@ def test_mobile_vendors_raise_fresh_food_coverage_where_they_stop():
         assert vend.today.spend_by_policy["mobile_vendors"] == pytest.approx(deficit)
         conversion = 2 * pol.conversion_cost_per_bus
         assert conversion <= vend.ledger["mobile_vendors"] <= conversion + 2 * pol.operating_cost_day * 20
+        assert vend.metrics()["surplus_yuan"] > base.metrics()["surplus_yuan"]
 
 
-def test_rent_subsidy_spends_and_keeps_subsidized_shops_open():
-    open_base, open_sub, spent = [], [], []
+def test_rent_subsidy_keeps_subsidized_shops_open():
+    open_base, open_sub = [], []
     for base, sub in paired("rent_subsidy", 240, share=0.5, tier="basic", budget_per_year=1e9):
         basic_b = base.supply.shops.open & base.categories.basic[base.supply.shops.category]
         basic_s = sub.supply.shops.open & sub.categories.basic[sub.supply.shops.category]
         open_base.append(basic_b.sum())
         open_sub.append(basic_s.sum())
-        spent.append(sub.ledger["rent_subsidy"])
-    assert min(spent) > 0
+        assert sub.ledger["rent_subsidy"] > 0
+        assert sub.metrics()["rent_subsidy_share"] == pytest.approx(0.5)
     assert np.mean(open_sub) > np.mean(open_base)
 
 
-def test_rent_subsidy_respects_its_budget():
-    m = model_with("rent_subsidy", share=0.5, budget_per_year=20_000.0)
-    m.run_for(60)
-    assert m.ledger["rent_subsidy"] == pytest.approx(20_000.0, rel=1e-9)
-
-
-def test_chain_penetration_raises_chain_rate_toward_target():
-    for base, ch in paired("chain_penetration", 150, target_chain_rate=0.5):
+def test_chain_penetration_raises_chain_rate_through_economics():
+    for base, ch in paired("chain_penetration", 150, target_chain_rate=0.5,
+                           grant_per_conversion=60_000.0):
         rate_b, rate_c = base.metrics()["chain_rate"], ch.metrics()["chain_rate"]
-        assert rate_c > rate_b + 0.03
+        assert rate_c > rate_b + 0.02
         assert rate_c <= 0.5 + 0.05
-        assert len(ch.policies[0].conversions) > 0
-        # what happens to independents: fewer of them remain independent
+        pol = ch.policies[0]
+        assert len(pol.conversions) > 0
+        shops, offers = ch.supply.shops, ch.supply.offers
+        for _, sid in pol.conversions:  # converted shops take the chain's terms
+            mine = offers.shop == sid
+            assert shops.chain[sid] and np.all(offers.price[mine] == ch.params.chain_price_index)
         assert ch.metrics()["independents_open"] < base.metrics()["independents_open"]
         assert ch.ledger["chain_penetration"] > 0
 
 
-def canteen_coverage(m: CommerceModel) -> np.ndarray:
-    k = m.categories.index["canteen"]
-    walk = m.candidates.min_walk(m.supply)[m.population.home[m.present_idx], k]
-    return walk <= m.population.reach_m[m.present_idx]
+def test_a_chain_target_of_one_does_not_make_everyone_satisfied():
+    """Chains are cheaper and steadier, not better: a 100% target cannot buy +27 points."""
+    gains = []
+    for base, ch in paired("chain_penetration", 95, target_chain_rate=1.0,
+                           conversion_per_month=1.0, grant_per_conversion=60_000.0):
+        gains.append(ch.metrics()["share_satisfied"] - base.metrics()["share_satisfied"])
+    assert abs(np.mean(gains)) < 0.08
 
 
 def online_unmet(m: CommerceModel, users: np.ndarray) -> float:
@@ -201,7 +196,7 @@ def online_unmet(m: CommerceModel, users: np.ndarray) -> float:
 def test_elderly_canteens_raise_elderly_satisfaction_and_price_meals_as_configured():
     gains = []
     for base, can in paired("elderly_canteen", 90, n_canteens=2, discount_60=0.3, free_age=90.0):
-        gains.append(can.metrics()["share_satisfied_elderly"] - base.metrics()["share_satisfied_elderly"])
+        gains.append(can.metrics()["surplus_yuan_elderly"] - base.metrics()["surplus_yuan_elderly"])
         pol = can.policies[0]
         rec = can.today
         at = np.isin(rec.chosen, pol.offer_ids)
@@ -211,15 +206,15 @@ def test_elderly_canteens_raise_elderly_satisfaction_and_price_meals_as_configur
         expect = np.where(age >= 90, rec.list_value[at],
                           np.where(age >= 60, 0.3 * rec.list_value[at], 0.0))
         assert np.allclose(subsidy, expect)
-        assert (age >= 90).any() or (age >= 60).any()
         # the canteens never go broke; elderly coverage of canteens is higher
         assert can.supply.shops.open[pol.shop_ids].all()
         eld = np.isin(can.population.group[can.present_idx], (ELDERLY, ELDERLY80))
-        assert canteen_coverage(can)[eld].mean() > canteen_coverage(base)[eld].mean()
+        k = can.categories.index["canteen"]
+        assert _covered(can, k, can.present_idx)[eld].mean() > _covered(base, k, base.present_idx)[eld].mean()
     assert np.mean(gains) > 0
 
 
-def test_instant_retail_raises_access_for_online_users_and_shifts_sales_to_delivering_stores():
+def test_instant_retail_serves_online_users_and_they_are_better_off():
     for base, ir in paired("instant_retail", 40, uptake=0.8, delivery_fee=3.0):
         pol = ir.policies[0]
         assert online_unmet(ir, pol.user) < online_unmet(base, pol.user)
@@ -232,11 +227,16 @@ def test_instant_retail_raises_access_for_online_users_and_shifts_sales_to_deliv
         assert np.all(stores >= 0) and np.all(ir.supply.shops.open[stores])
         # delivery fees are paid on top, not counted as store revenue
         assert rec.delivery_fees.sum() > 0
-        paid = rec.offer_revenue.sum() + rec.delivery_fees.sum()
-        assert rec.resident_paid.sum() == pytest.approx(paid)
+        assert rec.resident_paid.sum() == pytest.approx(rec.offer_revenue.sum() + rec.delivery_fees.sum())
         # non-users never order online
         chosen_online = offers.online[np.maximum(rec.chosen, 0)] & (rec.chosen >= 0)
         assert np.all(pol.user[rec.need_res[chosen_online]])
+        # a delivery that saves a walk counts as convenience: the users gain, in yuan and in
+        # satisfaction (the old rule scored every delivery below the same need walked)
+        users = pol.user[ir.present_idx]
+        assert np.nanmean(ir.satisfaction[ir.present_idx][users]) > \
+            np.nanmean(base.satisfaction[base.present_idx][users])
+        assert ir.metrics()["surplus_yuan"] > base.metrics()["surplus_yuan"]
 
 
 def test_fill_gaps_opens_missing_basic_formats():
@@ -248,13 +248,14 @@ def test_fill_gaps_opens_missing_basic_formats():
 
 
 def test_neighborhood_center_serves_many_categories_in_a_new_community():
-    m = model_with("neighborhood_center")
+    m = model_with("neighborhood_center", n_centers=2)
     m.run_for(3)
     pol = m.policies[0]
-    from model.agents import Shop
-    centre = [s for s in m.agents_by_type[Shop] if s.shop_id == pol.shop_id][0]
-    assert len(centre.categories) == len(pol.cat_idx) >= 5
-    assert m.city.community_type[centre.cell.coordinate] == 1
+    assert len(pol.shop_ids) == 2
+    for sid in pol.shop_ids.tolist():
+        centre = [s for s in m.agents_by_type[Shop] if s.shop_id == sid][0]
+        assert len(centre.categories) == len(pol.cat_idx) >= 5
+        assert m.city.community_type[centre.cell.coordinate] == 1
 
 
 def test_idle_space_adds_storefronts_in_old_communities():
@@ -264,28 +265,44 @@ def test_idle_space_adds_storefronts_in_old_communities():
     pol = m.policies[0]
     assert m.supply.site_storefront.sum() == before + 5
     assert np.all(m.city.community_type[pol.cells[:, 0], pol.cells[:, 1]] == 0)
+    assert np.all(m.city.cell_type[pol.cells[:, 0], pol.cells[:, 1]] == 1)  # homes stay above
     assert m.ledger["idle_space"] == 5 * pol.renovation_yuan
 
 
-# --- the ledger -----------------------------------------------------------------------------
-def test_ledger_equals_what_each_policy_says_it_spent():
-    m = CommerceModel(scenario=load_scenario("combined", SMALL), rng=9)
-    daily = {label: 0.0 for label in m.policy_labels}
-    for _ in range(95):
-        m.step()
-        for label, spent in m.today.spend_by_policy.items():
-            assert spent >= 0
-            daily[label] += spent
-        assert m.metrics()["public_spend"] == pytest.approx(sum(m.ledger.values()))
-    assert m.ledger == pytest.approx(daily)
-    assert all(v > 0 for k, v in m.ledger.items() if k != "instant_retail"), m.ledger
-    # money: residents' payments (net of delivery fees) plus the meal discounts the canteen
-    # policy pays equal the providers' revenue
-    rec = m.today
-    canteen = m.policies[m.policy_labels.index("elderly_canteen")]
-    goods_paid = rec.resident_paid.sum() - rec.delivery_fees.sum()
-    assert canteen._meal_subsidy > 0
-    assert goods_paid + canteen._meal_subsidy == pytest.approx(rec.offer_revenue.sum())
+@pytest.mark.parametrize(("kind", "key", "value"), [
+    ("mobile_vendors", "n_buses", 400), ("idle_space", "n_spaces", 5000),
+    ("elderly_canteen", "n_canteens", 900), ("neighborhood_center", "n_centers", 90)])
+def test_asking_for_more_than_the_city_holds_is_refused_not_capped(kind, key, value):
+    with pytest.raises(ScenarioError, match=f"policy.{kind}.{key}.*only"):
+        model_with(kind, **{key: value})
+
+
+@pytest.mark.parametrize(("kind", "key", "value", "phrase"), [
+    ("mobile_vendors", "goods", "fresh_food,vegetables", "known categories"),
+    ("mobile_vendors", "goods", "", "known categories"),
+    ("neighborhood_center", "categories", "convenience,spa", "known categories")])
+def test_policy_categories_are_checked_when_the_scenario_is_read(kind, key, value, phrase):
+    with pytest.raises(ScenarioError, match=phrase):
+        load_scenario(kind, {f"policy.{kind}.{key}": value})
+
+
+def test_routes_file_is_read_beside_the_scenario_and_its_stops_are_configuration(tmp_path):
+    (tmp_path / "routes.toml").write_text("[[bus]]\nstops = [[3, 3], [6, 3]]\n")
+    (tmp_path / "mine.toml").write_text(
+        'extends = "baseline"\ncommunities_x = 2\ncommunities_y = 2\n'
+        '[[policy]]\nkind = "mobile_vendors"\nroutes_file = "routes.toml"\n')
+    sc = load_scenario(tmp_path / "mine.toml")
+    assert sc.policies[0]["params"]["routes"] == [[(3, 3), (6, 3)]] or \
+        sc.policies[0]["params"]["routes"] == [[[3, 3], [6, 3]]]
+    first = sc.config_hash()
+    (tmp_path / "routes.toml").write_text("[[bus]]\nstops = [[3, 3], [9, 3]]\n")
+    assert load_scenario(tmp_path / "mine.toml").config_hash() != first
+    (tmp_path / "routes.toml").write_text("[[bus]]\nstops = [[3, 3], [6]]\n")
+    with pytest.raises(ScenarioError, match="bus\\[0\\].stops"):
+        load_scenario(tmp_path / "mine.toml")
+    (tmp_path / "routes.toml").write_text("[[car]]\nwheels = 4\n")
+    with pytest.raises(ScenarioError, match="bus"):
+        load_scenario(tmp_path / "mine.toml")
 
 
 # --- bad scenario files -----------------------------------------------------------------------
@@ -357,7 +374,7 @@ def test_every_policy_says_what_it_did_and_where(scenario):
         assert np.all(m.supply.site_storefront[pol.sites(m)])
     if "neighborhood_center" in by_kind:
         pol = by_kind["neighborhood_center"]
-        assert list(pol.supported_shops(m)) == [pol.shop_id]
+        assert list(pol.supported_shops(m)) == list(pol.shop_ids)
     if "elderly_canteen" in by_kind:
         pol = by_kind["elderly_canteen"]
         assert set(pol.supported_shops(m)) == set(pol.shop_ids)

@@ -1,20 +1,31 @@
 """The policy lifecycle: when (start/end day), who (eligibility), what, and at what cost.
 
 A policy is a small dataclass. The model calls, each day, in the order of
-``CommerceModel.step``:
+``CommerceModel.step`` (policies in canonical order: by kind, then by parameters):
 
 * ``setup(model)`` once, when the model is built (place stops, plan routes, add sites);
 * ``begin_day(model)`` before needs are drawn; the base class switches the policy on at
   ``start_day`` (``activate``) and off after ``end_day`` (``deactivate``), then calls
   ``apply(model)`` on active days;
-* ``after_choice(model, day)`` with today's choices (e.g. to price meals or deliveries);
-* ``spend_today(model)`` after the shops' accounts: the yuan of public money the policy spent
-  today, which the model books to its ledger under the policy's label.
+* ``after_choice(model, record)`` with today's DayRecord of choices and sales;
+* ``rent_shares(model)`` when the shops' accounts are settled: the share of each shop's rent
+  the policy offers to pay today (the economy caps the sum at the whole rent and tells each
+  policy what it paid, in ``record.relief_paid``); shops a policy underwrites have their
+  deficits made good (``record.deficit_paid``);
+* ``after_entry(model, record)`` after the monthly entry (``record.opened``: e.g. pay grants);
+* ``spending(model, record)``: the yuan of public money the policy paid today. It only reads
+  (what the policy recorded when it acted, and the record); the model books it to the ledger
+  under the policy's label.
 
-For people, a policy also says what it has done (``progress``), which sites it created or
-changed (``sites``) and which shops it supports (``supported_shops``).
+Entrants ask every policy what it would give them (``entry_support``: rent share and grant
+per category at a site) and how much it recruits chains (``chain_recruitment``). For people, a
+policy says what it has done (``progress``), which sites it created or changed (``sites``)
+and which shops it supports (``supported_shops``).
 
-A policy prints as the call that makes it and saves as ``{kind, params}``.
+The model gives each policy its ``label`` (the kind, or ``kind#i`` when a scenario has several
+of a kind) and its own random stream keyed by that label, so the order in which a file lists
+its policies changes nothing. A policy prints as the call that makes it and saves as
+``{kind, params}``.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from ..errors import ScenarioError, suggest
 from ..schema import check_mapping, spec
 
 POLICY_KINDS: dict[str, type[Policy]] = {}
+DAYS_PER_YEAR = 365  # a budget year
 
 
 @dataclass
@@ -38,6 +50,10 @@ class Policy:
     kind: ClassVar[str] = ""
     start_day: int = spec(0, "First day the policy acts.", lo=0, hi=36_500)
     end_day: int = spec(-1, "Last day the policy acts (-1: until the end).", lo=-1, hi=36_500)
+
+    def __post_init__(self) -> None:
+        self.label = self.kind  # the model sets the ledger label and the random stream
+        self.rng = np.random.default_rng(0)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -64,6 +80,10 @@ class Policy:
                                 f"{self.end_day} is before start_day {self.start_day}")
 
     # --- lifecycle -----------------------------------------------------------------------
+    def budget_year(self, day: int) -> tuple[int, int]:
+        """(budget year, day within it) of ``day``: years of 365 days from the first active day."""
+        return divmod(day - max(self.start_day, 1), DAYS_PER_YEAR)
+
     def is_active(self, day: int) -> bool:
         """Whether the policy acts on ``day``."""
         return day >= self.start_day and (self.end_day < 0 or day <= self.end_day)
@@ -93,12 +113,32 @@ class Policy:
     def apply(self, model) -> None:
         """Act on an active day, before needs and choices."""
 
-    def after_choice(self, model, day) -> None:
-        """See today's choices (``day`` is the model's DayRecord)."""
+    def after_choice(self, model, record) -> None:
+        """See today's choices and sales (``record``: the model's DayRecord)."""
 
-    def spend_today(self, model) -> float:
-        """Public money spent today, in yuan."""
-        return 0.0
+    def rent_shares(self, model) -> np.ndarray | None:
+        """Share of each shop's rent this policy offers to pay today (None: none)."""
+        return None
+
+    def after_entry(self, model, record) -> None:
+        """See the shops that opened at this month's entry (``record.opened``)."""
+
+    def entry_support(self, model, site: int, chain: bool) -> tuple[np.ndarray, np.ndarray]:
+        """What an entrant at ``site`` would get, per category: (rent share, one-off grant)."""
+        k = model.categories.k
+        return np.zeros(k), np.zeros(k)
+
+    def chain_recruitment(self, model) -> float:
+        """Multiplier on would-be chain entrants this month (1: none)."""
+        return 1.0
+
+    def spending(self, model, record) -> float:
+        """Public money this policy paid today, in yuan (reads only).
+
+        The base counts the rent relief and deficits the economy charged to it; a policy that
+        pays more (grants, meals, operating deficits) adds what it recorded when it acted.
+        """
+        return record.relief_paid.get(self.label, 0.0) + record.deficit_paid.get(self.label, 0.0)
 
     # --- what it did (for people: the viewer and reports) ----------------------------------
     def progress(self, model) -> str:

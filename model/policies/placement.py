@@ -1,15 +1,21 @@
-"""Where to put things: greedy cover of the residents who lack a category ("fill what is missing")."""
+"""Where to put things: greedy cover of the residents who lack a category ("fill what is missing").
+
+A candidate site *covers* a resident for a category when the walk from the resident's home to
+the site (the city's walking rule) is within the category's standard walk at the resident's
+own speed -- the same rule as the coverage metrics.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..city import ROAD
+from ..city import OLD, RESIDENTIAL, ROAD
+from ..errors import ScenarioError
 from ..metrics import coverage_matrix
 
 
 def lacking(model, category: str, who: np.ndarray | None = None) -> np.ndarray:
-    """Indices of present residents whose own 15-minute walk reaches no provider of ``category``.
+    """Indices of present residents who reach no provider of ``category`` within its standard.
 
     Args:
         model: the CommerceModel.
@@ -23,17 +29,15 @@ def lacking(model, category: str, who: np.ndarray | None = None) -> np.ndarray:
 
 
 def greedy_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int,
-                 already: np.ndarray | None = None) -> list[int]:
+                 category: str, already: np.ndarray | None = None) -> list[int]:
     """Pick up to ``n`` candidate cells that cover the most of ``residents`` (greedy set cover).
-
-    A candidate covers a resident when the walking distance from the resident's home to the
-    candidate is within the resident's own reach.
 
     Args:
         model: the CommerceModel.
-        candidates_xy: ``(m, 2)`` walkable cells.
+        candidates_xy: ``(m, 2)`` cells (streets, storefronts).
         residents: resident indices to cover.
         n: number of candidates to pick.
+        category: the category whose standard walk defines covering.
         already: optional indices of candidates that must not be picked.
 
     Returns:
@@ -42,9 +46,11 @@ def greedy_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int
     pop = model.population
     if len(residents) == 0 or len(candidates_xy) == 0 or n <= 0:
         return []
-    groups = np.unique(pop.reach_m[residents])
+    std_m = 60.0 * float(model.categories.standard_min[model.categories.index[category]])
+    reach = pop.speed_mps[residents].astype(np.float64) * std_m
+    groups = np.unique(reach)
     n_homes = len(model.city.home_xy)
-    g_of = np.searchsorted(groups, pop.reach_m[residents])
+    g_of = np.searchsorted(groups, reach)
     count = np.zeros((n_homes, len(groups)))
     np.add.at(count, (pop.home[residents], g_of), 1.0)
     src, home, dist = model.city.distances_from(candidates_xy, float(groups.max()))
@@ -66,6 +72,26 @@ def greedy_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int
     return picked
 
 
+def cover_then_fill(model, candidates_xy: np.ndarray, need: np.ndarray, n: int, category: str,
+                    key: str) -> list[int]:
+    """``n`` candidates: first those covering the residents in ``need``, then the most populous.
+
+    Raises:
+        ScenarioError: naming ``key`` when fewer than ``n`` candidates exist.
+    """
+    if n > len(candidates_xy):
+        raise ScenarioError("policy", key, f"{n} asked for, but this city has only "
+                            f"{len(candidates_xy)} places for it")
+    picked = greedy_cover(model, candidates_xy, need, n, category)
+    if len(picked) < n:  # nobody left to cover: then where the most residents are
+        rest = [i for i in greedy_cover(model, candidates_xy, model.present_idx, n, category)
+                if i not in picked]
+        picked += rest[: n - len(picked)]
+    if len(picked) < n:  # places that cover nobody at all: in order
+        picked += [i for i in range(len(candidates_xy)) if i not in picked][: n - len(picked)]
+    return picked
+
+
 def walkable_road_cells(model, community_kind: int | None = None, step: int = 2) -> np.ndarray:
     """Road cells on a lattice (every ``step`` cells) as candidate stops, optionally in one kind."""
     city = model.city
@@ -75,3 +101,16 @@ def walkable_road_cells(model, community_kind: int | None = None, step: int = 2)
     xy = np.argwhere(mask)
     keep = (xy[:, 0] % step == 0) & (xy[:, 1] % step == 0)
     return xy[keep].astype(np.int32)
+
+
+def idle_ground_floors(model) -> np.ndarray:
+    """Residential cells of old communities facing a street: ground floors that could be shops."""
+    city = model.city
+    res = (city.cell_type == RESIDENTIAL) & (city.community_type == OLD)
+    road = city.cell_type == ROAD
+    facing = np.zeros_like(road)
+    facing[1:, :] |= road[:-1, :]
+    facing[:-1, :] |= road[1:, :]
+    facing[:, 1:] |= road[:, :-1]
+    facing[:, :-1] |= road[:, 1:]
+    return np.argwhere(res & facing).astype(np.int32)
