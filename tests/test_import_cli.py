@@ -173,7 +173,7 @@ def test_city_layer_is_relative_to_the_scenario_file_that_sets_it(imported, tmp_
     _, out = imported
     child = tmp_path / "elsewhere" / "child.toml"
     child.parent.mkdir()
-    child.write_text(f'extends = "{out.as_posix()}"\nname = "child"\nentrants_per_10k_month = 2.0\n')
+    child.write_text(f'extends = "{out.as_posix()}"\nname = "child"\nbeta_quality = 2.5\n')
     sc = load_scenario(child)
     assert sc.params.city_layer == str(out.with_name("tiny.city.npz").resolve())
 
