@@ -15,6 +15,7 @@ from model.params import Params
 from model.schema import check_mapping, spec
 
 _CELL = Params.__dataclass_fields__["cell_size_m"].default
+_BLOCK = Params.__dataclass_fields__["block_cells"].default
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class ImportOptions:
         "renovation of old communities targets those built before the end of 2000")
     default_kind: str = spec("old", "Kind of a community with no construction year.",
         choices=("old", "new"), source="assumption: an existing neighbourhood is settled")
-    block_cells: int = spec(12,
+    block_cells: int = spec(_BLOCK,
         "Side (cells) of the square communities tiling cells outside community polygons.",
         lo=1, hi=1000, source="model.params.Params.block_cells (a ~600 m block)")
     access_m: float = spec(150.0,
@@ -61,3 +62,42 @@ def make_options(where: str, values: dict[str, Any]) -> ImportOptions:
     """Check ``values`` against ``ImportOptions``; raise MapDataError naming ``where`` and key."""
     return ImportOptions(**check_mapping(where, ImportOptions, values, what="import option",
                                          error=MapDataError))
+
+
+ODD_BEGIN = "<!-- import-options:begin -->"
+ODD_END = "<!-- import-options:end -->"
+
+
+def options_table() -> str:
+    """The Markdown table of every import option (docs/ODD.md keeps it between its markers)."""
+    from model.schema import allowed_text
+
+    def cell(text: Any) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ").strip()
+
+    lines = ["| option | default | meaning (unit) | allowed | source |", "|---|---|---|---|---|"]
+    for f in dataclasses.fields(ImportOptions):
+        default = f'"{f.default}"' if isinstance(f.default, str) else repr(f.default)
+        lines.append(f"| `{f.name}` | {cell(default)} | {cell(f.metadata['doc'])} | "
+                     f"{cell(allowed_text(f))} | {cell(f.metadata['source'])} |")
+    return "\n".join(lines)
+
+
+def odd_section(text: str) -> str:
+    """The part of ``text`` between the import-options markers."""
+    return text[text.index(ODD_BEGIN) + len(ODD_BEGIN):text.index(ODD_END)].strip()
+
+
+if __name__ == "__main__":  # python -m mapdata.options [--write]: print or update docs/ODD.md
+    import sys
+    from pathlib import Path
+
+    odd = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
+    if "--write" in sys.argv:
+        text = odd.read_text(encoding="utf-8")
+        head, tail = text.split(ODD_BEGIN, 1)
+        tail = tail.split(ODD_END, 1)[1]
+        odd.write_text(f"{head}{ODD_BEGIN}\n{options_table()}\n{ODD_END}{tail}", encoding="utf-8")
+        print(f"updated {odd}")
+    else:
+        print(options_table())

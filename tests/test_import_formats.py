@@ -119,3 +119,12 @@ def test_a_broken_mapping_table_names_its_file_and_rule(tmp_path, text, key, pro
     with pytest.raises(MapDataError) as err:
         load_poi_rules(bad)
     assert err.value.where == str(bad) and err.value.key == key and problem in err.value.problem
+
+
+def test_odd_lists_every_import_option_with_its_source():
+    from mapdata.options import OPTION_FIELDS, odd_section, options_table
+
+    odd = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text(encoding="utf-8")
+    assert odd_section(odd) == options_table(), "run: python -m mapdata.options --write"
+    for name, f in OPTION_FIELDS.items():
+        assert f.metadata["source"].strip() and f"| `{name}` |" in odd
