@@ -56,25 +56,39 @@ def kind_of_file(path: Path) -> str:
                        ".json, .gpkg (map layers) or .csv (a POI table)")
 
 
-def _tags_of_row(row: dict, extra: dict[str, str] | None) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for k, v in row.items():
-        if k in _STRUCTURAL or v is None:
-            continue
-        if isinstance(v, float) and math.isnan(v):
-            continue
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        tags[str(k)] = str(v)
-    if extra:
-        tags.update({k: v for k, v in extra.items() if k not in tags})
-    return tags
+def _tag_text(v) -> str | None:
+    """A tag value as text; None for a missing value."""
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        if v.is_integer():
+            return str(int(v))
+    return str(v)
 
 
 def _table(gdf: gpd.GeoDataFrame, extras: list[dict | None], path: Path) -> gpd.GeoDataFrame:
-    cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    rows = gdf[cols].to_dict("records")
-    tags = [_tags_of_row(r, e) for r, e in zip(rows, extras, strict=True)]
+    """Geometry, tags (columns, then any extra tags not among them) and file of each row.
+
+    Columns are walked one at a time over their non-missing values only: an OSM table has a
+    hundred mostly empty tag columns.
+    """
+    tags: list[dict[str, str]] = [{} for _ in range(len(gdf))]
+    for col in gdf.columns:
+        if col == gdf.geometry.name or col in _STRUCTURAL:
+            continue
+        values = gdf[col].to_numpy(dtype=object)
+        present = np.flatnonzero(pd.notna(values))
+        for i in present.tolist():
+            text = _tag_text(values[i])
+            if text is not None:
+                tags[i][str(col)] = text
+    for t, extra in zip(tags, extras, strict=True):
+        if extra:
+            for k, v in extra.items():
+                if k not in t and v is not None:
+                    t[k] = str(v)
     geoms = np.asarray(gdf.geometry.values).copy()
     bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
     if bad.any():  # self-touching rings and the like, common in OSM multipolygons

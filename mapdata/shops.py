@@ -64,10 +64,11 @@ def place_shops(grid: Grid, pois: gpd.GeoDataFrame, net: Network, frontage: np.n
     fx, fy, near = net.nearest_front(ix, iy, opts.access_m / grid.cell)
     front_poi = np.zeros(grid.width * grid.height, dtype=bool)
     shops: list[tuple[int, int, str, str, bool]] = []
-    for i in np.flatnonzero(inside):
-        tags, name = pois["tags"].iloc[i], pois["name"].iloc[i]
-        codes, given = tuple(pois["codes"].iloc[i]), pois["category"].iloc[i]
-        m = rules.classify(tags, name, codes, given)
+    all_tags, names = list(pois["tags"]), list(pois["name"])
+    all_codes, givens = list(pois["codes"]), list(pois["category"])
+    for i in np.flatnonzero(inside).tolist():
+        tags, name, codes = all_tags[i], names[i], tuple(all_codes[i])
+        m = rules.classify(tags, name, codes, givens[i])
         if m.category == NONE:
             summary.not_formats[m.label or "(no type)"] += 1
         elif not m.category:

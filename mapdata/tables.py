@@ -73,6 +73,7 @@ class PoiRules:
     frontage_keys: tuple[str, ...] = ()
     frontage_amenity: tuple[str, ...] = ()
     frontage_classes: tuple[str, ...] = ()
+    _index: dict[tuple[str, str], list[int]] | None = None
 
     def classify(self, tags: dict[str, str], name: str = "", codes: tuple[str, ...] = (),
                  category: str = "") -> Match:
@@ -83,7 +84,8 @@ class PoiRules:
         for words, m in self.names:
             if name and any(w in name for w in words):
                 return Match(m.category, m.secondary, m.chain, label, "name")
-        for match, m in self.osm:
+        for j in self._osm_candidates(tags):
+            match, m = self.osm[j]
             if all(_has(tags.get(k), vals) for k, vals in match.items()):
                 return Match(m.category, m.secondary, m.chain, label, "osm")
         best: tuple[int, Match] | None = None
@@ -98,6 +100,26 @@ class PoiRules:
             m = best[1]
             return Match(m.category, m.secondary, m.chain, label, "amap")
         return Match("", label=label)
+
+    def _osm_candidates(self, tags: dict[str, str]) -> list[int]:
+        """The OSM rules (in file order) whose first condition the tags meet."""
+        if self._index is None:
+            index: dict[tuple[str, str], list[int]] = {}
+            for j, (match, _) in enumerate(self.osm):
+                key, values = next(iter(match.items()))
+                for v in values:
+                    index.setdefault((key, v), []).append(j)
+            self._index = index
+        found: set[int] = set()
+        for k, v in tags.items():
+            hit = self._index.get((k, "*"))
+            if hit:
+                found.update(hit)
+            for part in str(v).split(";"):
+                hit = self._index.get((k, part.strip()))
+                if hit:
+                    found.update(hit)
+        return sorted(found)
 
     def is_chain(self, match: Match, tags: dict[str, str], name: str) -> bool:
         """A chain outlet: a brand tag or column, a chain type code, or a branch-suffixed name."""
