@@ -251,3 +251,15 @@ def test_the_viewers_map_draws_the_imported_layout(imported):
     assert tuple(rgb[8, 3]) == _rgb8(COLOURS["new"])
     img = Image.open(io.BytesIO(MapPainter(m).png()))
     assert img.size[0] > m.city.width and img.size[1] > m.city.height
+
+
+def test_the_viewer_builds_the_imported_scenario_from_its_picker(imported, monkeypatch):
+    import viz.app as app
+
+    _, out = imported
+    monkeypatch.setattr(app, "SCENARIO_DIR", out.parent)  # the folder the picker lists
+    assert "tiny" in app.scenario_names()
+    m = app.build_model("tiny", seed=2)
+    assert isinstance(m.city, LayerCity) and m.city.width == 11
+    m.step()
+    assert app.MapPainter(m).png()[:4] == b"\x89PNG"
