@@ -108,7 +108,7 @@ def read_pbf(path: Path, bbox: tuple[float, float, float, float] | None) -> gpd.
 
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # relations cut by the box: reported as clipped
+            warnings.simplefilter("ignore")  # relations cut by the box: clipped to it anyway
             osm = OSM(str(path), bounding_box=list(bbox) if bbox else None, engine="in_memory",
                       progress=False)
             parts = [osm.get_data_by_custom_criteria(custom_filter={"highway": True},
