@@ -99,7 +99,7 @@ CALIBRATION_TARGETS: tuple[tuple[str, int, float, float], ...] = (
 #: The defaults before calibration (the "before" table of the report is the validation
 #: experiment run with these as settings; see ``run_precalibration``).
 PRECALIBRATION_DEFAULTS: dict[str, float] = {
-    "entry_optimism_sd": 0.7, "initial_cash_days": 30.0, "chain_entrant_share": 0.4,
+    "entry_error_sd": 0.7, "initial_cash_days": 30.0, "chain_entrant_share": 0.4,
     "chain_loss_tolerance": 0.2,
 }
 

@@ -221,7 +221,7 @@ def test_failing_run_is_recorded_and_others_complete(tmp_path, capsys):
     # a valid scenario file whose model raises at run time: the bus route file it names
     # exists but puts a stop outside the city, which only building the model finds out
     routes = tmp_path / "routes.toml"
-    routes.write_text("[[bus]]\nstops = [[-5, -5]]\n")
+    routes.write_text("[[bus]]\nstops = [[999, 999]]\n")
     (tmp_path / "no_shops.toml").write_text(
         'extends = "baseline"\nname = "no_shops"\n'
         f'[[policy]]\nkind = "mobile_vendors"\nroutes_file = "{routes}"\n')
