@@ -179,15 +179,6 @@ def read_layer(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str
     return arrays, meta
 
 
-def is_layer_file(path: str | os.PathLike) -> bool:
-    """True if ``path`` is a readable city layer (a file lifecircle wrote)."""
-    try:
-        read_layer(path)
-    except ScenarioError:
-        return False
-    return True
-
-
 _DIGESTS: dict[tuple[str, int, int], str] = {}
 
 
@@ -304,5 +295,5 @@ def open_layer_shops(model, rng: np.random.Generator) -> None:
 
 
 __all__ = ["LAYER_FORMAT", "LAYER_SUFFIX", "LAYER_VERSION", "LayerCity", "check_layer",
-           "check_params_layer", "is_layer_file", "layer_digest", "make_city", "open_layer_shops",
+           "check_params_layer", "layer_digest", "make_city", "open_layer_shops",
            "read_layer", "write_layer"]
