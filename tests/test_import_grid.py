@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+import shapely
 from scipy import ndimage
 
 from mapdata.importer import import_city
@@ -161,3 +164,45 @@ def test_a_bad_box_is_an_error(tmp_path):
     files = write_inputs(tmp_path)
     with pytest.raises(MapDataError, match="WEST,SOUTH,EAST,NORTH"):
         import_city(files, (116.5, 39.9, 116.4, 39.95), "tiny", _options())
+
+
+def _edit_layers(folder, edit):
+    files = write_inputs(folder)
+    data = json.loads(files[0].read_text(encoding="utf-8"))
+    edit(data["features"])
+    files[0].write_text(json.dumps(data), encoding="utf-8")
+    return files
+
+
+def test_a_population_attribute_replaces_the_floor_area_rule(tmp_path):
+    def edit(features):
+        for f in features:
+            if f["properties"].get("start_date") == "2010":  # building E in cell (8, 3)
+                f["properties"]["population"] = 123
+
+    result = import_city(_edit_layers(tmp_path, edit), BBOX, "tiny", _options())
+    homes = {tuple(map(int, xy)): int(c) for xy, c in
+             zip(result.arrays["home_xy"], result.arrays["home_capacity"], strict=True)}
+    assert homes == {**EXPECTED["homes"], (8, 3): 123}
+    assert result.summary.buildings_population == 1
+
+
+def test_a_community_layer_replaces_land_use_and_states_its_kind(tmp_path):
+    east = json.loads(json.dumps(shapely.geometry.mapping(shapely.box(0, 0, 1, 1))))
+
+    def edit(features):
+        ref = next(f for f in features if f["properties"].get("landuse"))
+        ring = ref["geometry"]["coordinates"][0]  # [0, 4] x [3, 6] in cell units
+        dx = ring[1][0] - ring[0][0]  # 4 cells of longitude
+        shifted = [[x + 1.5 * dx, y] for x, y in ring]  # [6, 10] x [3, 6]
+        east["coordinates"] = [shifted]
+        features.append({"type": "Feature", "geometry": east,
+                         "properties": {"community": "东区", "community_kind": "old"}})
+
+    result = import_city(_edit_layers(tmp_path, edit), BBOX, "tiny", _options())
+    com, kind = result.arrays["community"], result.arrays["community_kind"]
+    assert kind[com[8, 3]] == OLD  # stated, though its building was built in 2010
+    assert com[8, 3] == com[6, 3] == com[7, 3]
+    # land use no longer forms communities: A (2015) now types its tile as new
+    assert kind[com[3, 3]] == NEW
+    assert result.summary.community_rules["stated kind"] == 1
