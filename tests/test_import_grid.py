@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import shapely
 from scipy import ndimage
 
 from mapdata.importer import import_city
@@ -188,15 +187,13 @@ def test_a_population_attribute_replaces_the_floor_area_rule(tmp_path):
 
 
 def test_a_community_layer_replaces_land_use_and_states_its_kind(tmp_path):
-    east = json.loads(json.dumps(shapely.geometry.mapping(shapely.box(0, 0, 1, 1))))
-
     def edit(features):
         ref = next(f for f in features if f["properties"].get("landuse"))
         ring = ref["geometry"]["coordinates"][0]  # [0, 4] x [3, 6] in cell units
         dx = ring[1][0] - ring[0][0]  # 4 cells of longitude
         shifted = [[x + 1.5 * dx, y] for x, y in ring]  # [6, 10] x [3, 6]
-        east["coordinates"] = [shifted]
-        features.append({"type": "Feature", "geometry": east,
+        features.append({"type": "Feature", "geometry": {"type": "Polygon",
+                                                         "coordinates": [shifted]},
                          "properties": {"community": "东区", "community_kind": "old"}})
 
     result = import_city(_edit_layers(tmp_path, edit), BBOX, "tiny", _options())
