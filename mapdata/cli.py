@@ -31,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="OSM extracts (.osm.pbf, .osm), vector layers (.geojson, .gpkg) "
                              "and POI tables (.csv)")
     parser.add_argument("--bbox", metavar="W,S,E,N",
-                        help="the box in WGS-84 degrees (default: the inputs' extent)")
+                        help="the box in WGS-84 degrees (default: the inputs' extent); "
+                             "write --bbox=W,S,E,N when WEST is negative")
     parser.add_argument("--name", help="name of the circle and its files (default: the first "
                                        "file's name)")
     parser.add_argument("--out", metavar="PATH.toml",
