@@ -136,6 +136,9 @@ def _bad_csv(folder: Path) -> Path:
     ("option_range", "out of range"),
     ("no_streets", "no walkable street inside the box"),
     ("no_homes", "no homes inside the box"),
+    ("broken_pbf", "not a readable OSM PBF extract"),
+    ("broken_xml", "not readable as OSM XML"),
+    ("broken_geojson", "not a readable GeoJSON/GeoPackage file"),
 ])
 def test_bad_input_is_one_error_line_exit_2_and_nothing_written(imported, tmp_path, capsys,
                                                                  case, expect):
@@ -163,6 +166,11 @@ def test_bad_input_is_one_error_line_exit_2_and_nothing_written(imported, tmp_pa
         args[-1] = f"{w - 0.05},{s - 0.05},{w - 0.04},{s - 0.04}"
     elif case == "no_homes":
         args[-1] = f"{w + (e - w) * 0.5},{s},{e},{s + (n - s) * 0.3}"
+    elif case.startswith("broken_"):
+        name = {"broken_pbf": "x.osm.pbf", "broken_xml": "x.osm", "broken_geojson": "x.geojson"}
+        bad = tmp_path / name[case]
+        bad.write_bytes(b"\x00\x01garbage{<" * 50)
+        args[1] = str(bad)
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err and expect in err
