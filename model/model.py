@@ -77,6 +77,7 @@ class DayRecord:
     offer_served: np.ndarray = _empty()
     rent_share: np.ndarray = _empty()
     opened: np.ndarray = _empty(np.int64)
+    would_be_entrants: int = 0
     closed: np.ndarray = _empty(np.int64)
     relief_paid: dict[str, float] = field(default_factory=dict)
     deficit_paid: dict[str, float] = field(default_factory=dict)
@@ -222,7 +223,7 @@ class CommerceModel(Model):
                             p.satisfaction_memory)
         # 9. entry
         if self.day % ENTRY_PERIOD_DAYS == 0:
-            rec.opened = monthly_entry(self, self.streams["entry"])
+            rec.opened, rec.would_be_entrants = monthly_entry(self, self.streams["entry"])
             for pol in self.policies:
                 pol.after_entry(self, rec)
         self.sync_agents()
