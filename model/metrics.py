@@ -137,11 +137,19 @@ _OLD_G, _NEW_G, _ELD_G, _NONELD_G, _ALL_G = range(5)
 
 @numba.njit(cache=True, nogil=True)
 def _tallies(idx, sat, kind, group, cov, basic, threshold, low_line, high_line, need_res, surplus,
-             n_res):  # pragma: no cover - compiled
-    """One pass over the present residents: counts and sums per subgroup (see compute_metrics)."""
+             chosen, turned, walk_min, n_res):  # pragma: no cover - compiled
+    """One pass over today's needs and one over the present residents: counts and sums."""
     per_res = np.zeros(n_res)
+    need_stats = np.zeros(4)  # unmet, turned away, walked needs, their minutes
     for i in range(need_res.shape[0]):
         per_res[need_res[i]] += surplus[i]
+        if chosen[i] < 0:
+            need_stats[0] += 1
+        elif walk_min[i] > 0:
+            need_stats[2] += 1
+            need_stats[3] += walk_min[i]
+        if turned[i]:
+            need_stats[1] += 1
     K = cov.shape[1]
     n = np.zeros(5)
     rated = np.zeros(5)
@@ -185,7 +193,7 @@ def _tallies(idx, sat, kind, group, cov, basic, threshold, low_line, high_line, 
                 lines[0] += 1
             if s >= high_line:
                 lines[1] += 1
-    return n, rated, satisfied, sur, basic_all, lines, cov_k, access_hist, values[:m]
+    return n, rated, satisfied, sur, basic_all, lines, cov_k, access_hist, values[:m], need_stats
 
 
 @numba.njit(cache=True, nogil=True)
@@ -253,10 +261,11 @@ def compute_metrics(model) -> dict[str, float]:
     idx = model.present_idx
     cov = coverage_matrix(model)
     band = p.satisfied_threshold_band
-    n, rated, satisfied, sur, basic_all, lines, cov_k, access_hist, values = _tallies(
+    n, rated, satisfied, sur, basic_all, lines, cov_k, access_hist, values, needs = _tallies(
         idx, model.satisfaction, pop.kind, pop.group, cov, cats.basic, p.satisfied_threshold,
         p.satisfied_threshold - band, p.satisfied_threshold + band, day.need_res,
-        np.asarray(day.surplus_yuan, dtype=np.float64), pop.n)
+        np.asarray(day.surplus_yuan, dtype=np.float64), day.chosen, day.turned_away,
+        np.asarray(day.walk_min, dtype=np.float64), pop.n)
     sat = sort_nonnegative(values)
     m: dict[str, float] = {"satisfaction_mean": float(sat.mean()) if len(sat) else float("nan"),
                            "share_satisfied": _ratio(satisfied[_ALL_G], rated[_ALL_G])}
@@ -275,11 +284,9 @@ def compute_metrics(model) -> dict[str, float]:
     for g, name in enumerate(SUBGROUPS):
         m[f"coverage_basic_all_{name}"] = _ratio(basic_all[g], n[g])
     n_needs = len(day.chosen)
-    met = day.chosen >= 0
-    m["unmet_rate"] = float((~met).mean()) if n_needs else float("nan")
-    m["turned_away_rate"] = float(day.turned_away.mean()) if n_needs else float("nan")
-    walked = met & (day.walk_min > 0)
-    m["mean_walk_min"] = float(day.walk_min[walked].mean()) if walked.any() else float("nan")
+    m["unmet_rate"] = _ratio(needs[0], n_needs)
+    m["turned_away_rate"] = _ratio(needs[1], n_needs)
+    m["mean_walk_min"] = _ratio(needs[3], needs[2])
     shops = sup.shops
     n_open = int(shops.open.sum())
     m["outlets_open"] = float(n_open)
@@ -299,8 +306,8 @@ def compute_metrics(model) -> dict[str, float]:
     m["gini_satisfaction"] = _gini_sorted(sat)
     m["gini_access"] = _gini_histogram(access_hist, np.arange(cats.k + 1) / cats.k)
     m["entrant_closed_2y"] = entrant_closed_share(shops, model.day, 730)
-    new_cap = pop.capacity_by_community[model.city.community_kind == NEW].sum()
-    m["occupancy_new"] = float((pop.present & (pop.kind == NEW)).sum() / new_cap) if new_cap else 0.0
+    new = model.city.community_kind == NEW
+    m["occupancy_new"] = _ratio(n[_NEW_G], pop.capacity_by_community[new].sum()) if new.any() else 0.0
     return m
 
 

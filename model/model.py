@@ -256,6 +256,13 @@ class CommerceModel(Model):
             reached = cov[:, self.categories.index[category]]
         return self._per_cell(reached.astype(float))
 
+    def nearest_walk_m(self, home: int) -> np.ndarray:
+        """Walk (m) from home cell ``home`` to the nearest open physical provider per category.
+
+        ``inf`` where none is within ``walk_cutoff_m``; ``home`` indexes ``city.home_xy``.
+        """
+        return np.array(self.candidates.min_walk(self.supply)[home], dtype=np.float64)
+
     def _per_cell(self, values: np.ndarray, counted: np.ndarray | None = None) -> np.ndarray:
         homes = self.population.home[self.present_idx]
         n_homes = len(self.city.home_xy)
