@@ -28,7 +28,7 @@ browser: setup
 	$(PY) -m viz.assets
 
 test: browser
-	$(VENV)/bin/ruff check model experiments validation lifecircle viz tests benchmarks
+	$(VENV)/bin/ruff check model experiments validation lifecircle mapdata viz tests benchmarks
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: setup

@@ -227,12 +227,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment(sub)
     _add_compare(sub)
     _add_validation(sub)
+    _add_import(sub)
     z = sub.add_parser("viz", help="serve the browser visualization on 127.0.0.1")
     z.add_argument("--host", default="127.0.0.1")
     z.add_argument("--port", type=_int_in(1, 65535), default=8765)
     z.add_argument("--open", action="store_true", help="open a browser tab")
     z.set_defaults(func=cmd_viz)
     return parser
+
+
+def _add_import(sub: Any) -> None:
+    from mapdata.cli import add_arguments, cmd_import
+
+    m = sub.add_parser("import", help="a neighbourhood from OSM extracts and POI tables")
+    add_arguments(m)
+    m.set_defaults(func=cmd_import)
 
 
 def _add_run(sub: Any) -> None:
