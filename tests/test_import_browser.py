@@ -3,84 +3,50 @@ layout (checked pixel by pixel against the same model drawn here). Real headless
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from lifecircle.cli import main
 from tests.import_tiny import OPTIONS, bbox_arg, write_inputs
-from tests.test_viz_browser import (
-    BUILD_TIMEOUT_MS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    ROOT,
-    Session,
-    _free_port,
-    _image_size,
-    _pixels,
-    expect,
-    new_context,
-    playwright_sync,
-)
+from tests.viz_support import BUILD_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, Session, needs_chromium, new_context
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium"),
-]
+pytestmark = [pytest.mark.browser, needs_chromium]
+playwright_sync = pytest.importorskip("playwright.sync_api")
+expect = playwright_sync.expect
 
 
 @pytest.fixture(scope="module")
 def picker_dir(tmp_path_factory):
-    """A scenarios folder for the page: the imported circle beside the baseline."""
+    """The scenario folder the server uses: the imported circle beside the baseline and the
+    category table (``LIFECIRCLE_SCENARIOS``, the one scenario-folder setting)."""
+    from model.scenario import SCENARIO_DIR
+
     folder = tmp_path_factory.mktemp("scenarios")
     files = write_inputs(tmp_path_factory.mktemp("inputs"))
     args = ["import", *map(str, files), "--bbox", bbox_arg(), "--out", str(folder / "tiny.toml")]
     for o in OPTIONS:
         args += ["--set", o]
     assert main(args) == 0
-    shutil.copy(ROOT / "scenarios" / "baseline.toml", folder / "baseline.toml")
+    for name in ("baseline.toml", "categories.toml"):
+        shutil.copy(SCENARIO_DIR / name, folder / name)
     return folder
 
 
 @pytest.fixture(scope="module")
 def server_url(picker_dir, tmp_path_factory):
-    from viz import assets, server
+    from viz.server import background
 
-    assets.fill(quiet=True)
-    port = _free_port()
-    env = server.server_env({**os.environ, "LIFECIRCLE_SCENARIO_DIR": str(picker_dir)})
     log = tmp_path_factory.mktemp("viz") / "server.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(server.command("127.0.0.1", port), env=env, cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"solara server did not start:\n{log.read_text()[-4000:]}")
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with background(log, env={"LIFECIRCLE_SCENARIOS": str(picker_dir)}) as server:
+        yield server.url
 
 
 def test_the_page_shows_the_imported_layout(server_url, picker_dir, monkeypatch):
-    from viz import app
+    import model.scenario as scenario_files
+    from viz.levers import Settings, build_model
+    from viz.mapview import MapPainter
+    from viz.palette import PLAIN, rgb8
 
     with playwright_sync.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -88,24 +54,23 @@ def test_the_page_shows_the_imported_layout(server_url, picker_dir, monkeypatch)
         session = Session(context, server_url)
         try:
             page = session.page
-            page.locator(".lc-scenario").click()
-            page.locator(".v-menu__content .v-list-item", has_text="tiny").click()
+            session.pick("lc-scenario", "tiny")
             session.button("Reset").click()
             expect(page.locator(".lc-summary")).to_contain_text("Scenario tiny",
                                                                 timeout=BUILD_TIMEOUT_MS)
             session.wait_ready()
             session.expect_day(0)
             # the same scenario and seed built here: the page's map is its map
-            monkeypatch.setattr(app, "SCENARIO_DIR", Path(picker_dir))
-            twin = app.build_model("tiny", app.DEFAULT_SEED)
-            painter = app.MapPainter(twin)
-            natural, _ = _image_size(page, ".lc-map img")
-            assert natural == painter.w * painter.px + 2 * painter.pad
+            monkeypatch.setattr(scenario_files, "SCENARIO_DIR", picker_dir)
+            twin = build_model(Settings(scenario="tiny"))
+            painter = MapPainter(twin)
+            natural = page.eval_on_selector(".lc-map img", "e => e.naturalWidth")
+            assert natural == painter.size[0]
             cells = {(5, 2): "road", (5, 6): "road", (3, 3): "old", (8, 3): "new",
                      (0, 0): "wall", (9, 5): "wall"}
-            shown = _pixels(page, ".lc-map img", [painter.centre(xy) for xy in cells])
+            shown = session.pixels([painter.centre(xy) for xy in cells])
             for (xy, key), rgb in zip(cells.items(), shown, strict=True):
-                assert tuple(rgb) == app._rgb8(app.COLOURS[key]), (xy, key, rgb)
+                assert tuple(rgb) == rgb8(PLAIN[key]), (xy, key, rgb)
             session.step()
             session.assert_offline()
         finally:

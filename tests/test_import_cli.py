@@ -246,28 +246,36 @@ def test_the_viewers_map_draws_the_imported_layout(imported):
 
     from PIL import Image
 
-    from viz.app import COLOURS, MapPainter, _rgb8, base_map_rgb
+    from viz.mapview import MapPainter, cell_colours
+    from viz.palette import PLAIN, rgb8
 
     _, out = imported
     m = CommerceModel(out, rng=1)
-    rgb = base_map_rgb(m.city)
+    rgb = cell_colours(m)
     assert rgb.shape[:2] == (m.city.width, m.city.height)
     ct = m.city.cell_type
-    assert (rgb[ct == WALL] == _rgb8(COLOURS["wall"])).all()
-    assert tuple(rgb[5, 2]) == _rgb8(COLOURS["road"])
-    assert tuple(rgb[3, 3]) == _rgb8(COLOURS["old"])  # an old community's home
-    assert tuple(rgb[8, 3]) == _rgb8(COLOURS["new"])
+    assert (rgb[ct == WALL] == rgb8(PLAIN["wall"])).all()
+    assert tuple(rgb[5, 2]) == rgb8(PLAIN["road"])
+    assert tuple(rgb[3, 3]) == rgb8(PLAIN["old"])  # an old community's home
+    assert tuple(rgb[8, 3]) == rgb8(PLAIN["new"])
     img = Image.open(io.BytesIO(MapPainter(m).png()))
     assert img.size[0] > m.city.width and img.size[1] > m.city.height
 
 
-def test_the_viewer_builds_the_imported_scenario_from_its_picker(imported, monkeypatch):
-    import viz.app as app
+def test_the_viewer_builds_the_imported_scenario_from_its_picker(imported, monkeypatch, tmp_path):
+    import model.scenario as scenario_files
+    from model.scenario import SCENARIO_DIR
+    from viz.levers import Settings, build_model, scenario_choices
+    from viz.mapview import MapPainter
 
     _, out = imported
-    monkeypatch.setattr(app, "SCENARIO_DIR", out.parent)  # the folder the picker lists
-    assert "tiny" in app.scenario_names()
-    m = app.build_model("tiny", seed=2)
+    folder = tmp_path  # one scenario folder: the picker lists it, the model reads it
+    for path in (out, out.with_name("tiny.city.npz"), SCENARIO_DIR / "categories.toml",
+                 SCENARIO_DIR / "baseline.toml"):
+        shutil.copy(path, folder / path.name)
+    monkeypatch.setattr(scenario_files, "SCENARIO_DIR", folder)
+    assert "tiny" in scenario_choices()
+    m = build_model(Settings(scenario="tiny", seed=2))
     assert isinstance(m.city, LayerCity) and m.city.width == 11
     m.step()
-    assert app.MapPainter(m).png()[:4] == b"\x89PNG"
+    assert MapPainter(m).png()[:4] == b"\x89PNG"

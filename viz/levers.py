@@ -18,8 +18,10 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import model.scenario as scenario_files
 from model import CommerceModel, Scenario, load_scenario
 from model.params import PARAM_FIELDS
 from model.policies import (
@@ -30,7 +32,6 @@ from model.policies import (
     Policy,
     RentSubsidy,
 )
-from model.scenario import SCENARIO_DIR, scenario_names
 from model.schema import kind_of
 
 DEFAULT_SCENARIO = "baseline"
@@ -91,15 +92,20 @@ LEVER_BY_NAME = {lever.name: lever for lever in LEVERS}
 
 
 def scenario_choices() -> list[str]:
-    """The scenario picker's entries: every scenario in ``SCENARIO_DIR``, baseline first."""
-    names = scenario_names()
+    """The picker's entries: every scenario of ``model.scenario.SCENARIO_DIR``, baseline first."""
+    names = scenario_files.scenario_names()
     return [DEFAULT_SCENARIO, *[n for n in names if n != DEFAULT_SCENARIO]]
 
 
-@lru_cache(maxsize=64)
 def scenario_file(name: str) -> Scenario:
-    """The named scenario as its file says (cached: files do not change under a server)."""
-    return load_scenario(SCENARIO_DIR / f"{name}.toml")
+    """The named scenario in the scenario folder, as its file says."""
+    return _scenario_at(scenario_files.SCENARIO_DIR / f"{name}.toml")
+
+
+@lru_cache(maxsize=64)
+def _scenario_at(path: Path) -> Scenario:
+    """A scenario file, loaded once (files do not change under a running server)."""
+    return load_scenario(path)
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -163,8 +169,8 @@ class Settings:
         out = []
         if self.seed < 0:
             out.append(f"the seed must be a whole number 0 or more (not {self.seed})")
-        if self.scenario_obj is None and self.scenario not in scenario_names():
-            out.append(f"no scenario file {self.scenario!r} in {SCENARIO_DIR}")
+        if self.scenario_obj is None and self.scenario not in scenario_files.scenario_names():
+            out.append(f"no scenario file {self.scenario!r} in {scenario_files.SCENARIO_DIR}")
         return out
 
     def differences(self, other: Settings | None) -> list[str]:

@@ -85,8 +85,8 @@ def storefront_cells(model: CommerceModel) -> np.ndarray:
     return out
 
 
-def _cell_colours(model: CommerceModel, plain: bool) -> np.ndarray:
-    """(width, height, 3) uint8 colours of the cells, without any layer."""
+def cell_colours(model: CommerceModel, plain: bool = True) -> np.ndarray:
+    """(width, height, 3) uint8 colours of the cells: the plain map's, or those under a layer."""
     cell_type, community_type = model.city.cell_type, model.city.community_type
     pal = PLAIN if plain else UNDER_LAYER
     rgb = np.empty((*cell_type.shape, 3), dtype=np.uint8)
@@ -162,7 +162,7 @@ class MapPainter:
         model, px = self.model, self.px
         city = model.city
         self.drawn = set()
-        cells = _cell_colours(model, plain=values is None)
+        cells = cell_colours(model, plain=values is None)
         if values is not None:
             ok = np.isfinite(values) & (city.cell_type == RESIDENTIAL) & ~storefront_cells(model)
             colours = diverging_rgb(values) if diverging else ramp_rgb(values)
