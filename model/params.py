@@ -27,6 +27,9 @@ class Params:
     communities_x: int = spec(4, "Community blocks along x.",
         lo=1, hi=400, source="assumption (4 x 4 ~ 20,000 people)")
     communities_y: int = spec(4, "Community blocks along y.", lo=1, hi=400, source="assumption")
+    city_layer: str = spec("",
+        "City layer file written by `lifecircle import` (relative to the scenario file that sets "
+        "it); empty: the generated city of blocks below.", source="implementation")
     share_old: float = spec(0.5, "Share of communities that are old (the most central ones).",
         lo=0, hi=1, source="assumption (city grows outward)")
     old_street_spacing: int = spec(3, "Old communities: a street every N cells (fine grid).",

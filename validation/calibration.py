@@ -16,27 +16,52 @@ from typing import Any
 
 import pandas as pd
 
-from validation.patterns import at_day, batch_time, load_daily
+from validation.patterns import at_day, batch_time, load_daily, mean_ci, window_mean
 
 HERE = Path(__file__).resolve().parent
 
 
-#: Calibration targets: (metric, day, target, tolerance). The distance of a design point is
-#: sum(((mean over replicates - target) / tolerance)^2); a tolerance is about half the
-#: half-width of the pattern's band, so a point at a band edge contributes ~4.
+#: Calibration targets of the baseline: (metric, day, target, tolerance). The distance of a
+#: design point is sum(((mean over replicates - target) / tolerance)^2); a tolerance is about
+#: half the half-width of the pattern's band, so a point at a band edge contributes ~4. The
+#: chain rate is held at the lower pilot figure (21%, the 2023 report on the pilots): the
+#: baseline is a circle before the pilot work.
 CALIBRATION_TARGETS: tuple[tuple[str, int, float, float], ...] = (
-    ("chain_rate", 365, 0.32, 0.035),
-    ("chain_rate", 1095, 0.32, 0.035),
+    ("chain_rate", 365, 0.21, 0.03),
+    ("chain_rate", 1095, 0.21, 0.03),
     ("residents_per_outlet", 1095, 93.0, 12.5),
     ("entrant_closed_2y", 1095, 1.0 / 3.0, 0.06),
 )
 
-#: The defaults before calibration (the "before" table of the report is the validation
+#: The defaults before this calibration (the "before" table of the report is the validation
 #: experiment run with these as settings; see ``run_precalibration``).
 PRECALIBRATION_DEFAULTS: dict[str, float] = {
-    "entry_error_sd": 0.7, "initial_cash_days": 30.0, "chain_entrant_share": 0.4,
-    "chain_loss_tolerance": 0.2,
+    "entrants_per_vacancy_month": 0.15, "entry_error_sd": 0.5, "chain_entrant_share": 0.35,
+    "chain_loss_tolerance": 0.1, "initial_cash_days": 50.0,
 }
+
+#: Where the pilot package's satisfaction is read to set the line (days of year three).
+THRESHOLD_WINDOW = (731, 1095)
+
+
+def satisfied_line(daily: pd.DataFrame, scenario: str = "combined",
+                   target: float = 0.90) -> dict[str, float]:
+    """The satisfaction line at which ``target`` of the pilot package's residents are satisfied.
+
+    A share ``target`` is satisfied exactly at the (1 - target) quantile of satisfaction;
+    the model reports satisfaction's 10th percentile daily, so for ``target`` 0.90 the line is
+    that percentile, averaged over the days of :data:`THRESHOLD_WINDOW` and over seeds.
+
+    Returns:
+        ``{"line", "lo", "hi", "n"}``: the line and the 95% interval of its mean over seeds.
+    """
+    if abs(target - 0.90) > 1e-12:
+        raise ValueError("only the 90% target is supported (the model reports the 10th percentile)")
+    mine = daily[daily["scenario"] == scenario]
+    first, last = THRESHOLD_WINDOW
+    per_seed = window_mean(mine, "satisfaction_p10", first, min(last, int(mine["day"].max())))
+    ci = mean_ci(per_seed.to_numpy())
+    return {"line": ci["mean"], "lo": ci["lo"], "hi": ci["hi"], "n": ci["n"]}
 
 def experiment_definition(results: str | Path) -> dict[str, Any]:
     """The resolved definition of the experiment a results folder holds (its manifest)."""
