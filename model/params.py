@@ -177,7 +177,7 @@ class Params:
         "Chain outlets open with this many days of fixed costs of head-office backing.",
         lo=0, hi=3650, source="assumption (deeper pockets than independents)")
     initial_cash_days: float = spec(50.0, "New independents start with this many days of fixed costs.",
-        lo=0, hi=3650, source="calibrated: docs/VALIDATION.md (was 30, assumption)")
+        lo=0, hi=3650, source="calibrated: docs/VALIDATION.md (50: the surrogate's 51, rounded)")
     incumbent_cash_days: float = spec(120.0,
         "Independents open at day 0 (established) hold this many days of fixed costs.",
         lo=0, hi=3650, source="assumption")
@@ -189,21 +189,20 @@ class Params:
         "Chains review an outlet every N days and close it if it lost money (and at once when "
         "its backing is used up).",
         lo=1, hi=3650, source="source: chains close by periodic review (DESIGN)")
-    chain_loss_tolerance: float = spec(0.1,
+    chain_loss_tolerance: float = spec(0.13,
         "Chains close at review if losses exceed this share of fixed costs over the review period.",
-        lo=0, hi=10, source="calibrated: docs/VALIDATION.md (was 0.2, assumption)")
+        lo=0, hi=10, source="calibrated: docs/VALIDATION.md (was 0.1)")
     parcel_in_convenience: float = spec(0.35, "Share of convenience stores with a parcel point.",
         lo=0, hi=1, source="source: multi-function convenience stores (seed)")
     secondary_staff_share: float = spec(0.3,
         "Staff cost of a secondary category, as share of its stand-alone cost.",
         lo=0, hi=1, source="assumption")
     # --- entry -------------------------------------------------------------------------
-    entrants_per_vacancy_month: float = spec(0.15,
+    entrants_per_vacancy_month: float = spec(0.16,
         "Would-be entrants a month per vacant storefront (so entry follows the vacancies).",
-        lo=0, hi=10, source="assumption; set so that ~12% of the store base opens a year "
-        "(convenience-store chains' 2024 survey, DESIGN)")
-    chain_entrant_share: float = spec(0.35, "Share of would-be entrants that are chains.",
-        lo=0, hi=1, source="calibrated: docs/VALIDATION.md (was 0.4); source: pilot chain rate 32%")
+        lo=0, hi=10, source="calibrated: docs/VALIDATION.md (was 0.15, assumption)")
+    chain_entrant_share: float = spec(0.28, "Share of would-be entrants that are chains.",
+        lo=0, hi=1, source="calibrated: docs/VALIDATION.md (was 0.35); chain rate held at the pilots' 21%")
     entry_candidates: int = spec(12, "Vacant storefronts each would-be entrant evaluates.",
         lo=1, hi=10000, source="assumption")
     entry_margin: float = spec(0.25, "Expected profit must exceed this share of fixed costs.",
@@ -212,9 +211,9 @@ class Params:
         "Chains open only where expected sales exceed this multiple of the outlet's break-even "
         "sales (a minimum catchment; binds above 1 + entry_margin).",
         lo=0, hi=20, source="source: chains prefer dense locations (DESIGN); value assumption")
-    entry_error_sd: float = spec(0.5,
+    entry_error_sd: float = spec(0.4,
         "Spread (log) of an entrant's error in expected sales; the error has mean 1 (unbiased).",
-        lo=0, hi=3, source="assumption (why many new shops fail); calibrated: docs/VALIDATION.md")
+        lo=0, hi=3, source="calibrated: docs/VALIDATION.md (was 0.5, assumption: why many new shops fail)")
     entry_optimism: float = spec(1.0,
         "Entrants' expected sales are multiplied by this (1: no optimism).", lo=0.1, hi=5,
         source="assumption: none by default; entrepreneurs' overconfidence (Camerer & Lovallo "
