@@ -42,7 +42,7 @@ from experiments.stats import paired_differences
 from experiments.store import ResultStore, atomic_write_bytes
 from experiments.tables import assemble
 from model.errors import ResultsError
-from model.metrics import SUBGROUPS
+from model.outcomes import SUBGROUPS
 
 WRITER = "lifecircle compare"
 REPORT_PATTERNS = ("report.md", "report.html", "fig_*.png", ".*.tmp")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from experiments.stats import paired_differences
-from model.metrics import describe_metric
+from model.outcomes import describe_metric
 
 LINES = (("share_satisfied_low_line", "lower line"), ("share_satisfied", "default line"),
          ("share_satisfied_high_line", "higher line"))

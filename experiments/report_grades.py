@@ -21,7 +21,7 @@ from experiments.report_figures import save_png
 from experiments.report_tables import display_diffs
 from experiments.stats import paired_differences
 from model.grades import GRADES
-from model.metrics import GRADE_SUFFIXES
+from model.outcomes import GRADE_SUFFIXES
 
 AT_LEAST_BASIC = "grade_share_at_least_basic"
 """A derived share: residents in a community graded basic or better (1 - ``grade_share_none``)."""

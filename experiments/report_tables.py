@@ -15,7 +15,7 @@ import pandas as pd
 from experiments.plan import REFERENCE_POINT
 from experiments.report_doc import Doc, fmt_p, unit
 from experiments.stats import pairwise_separation
-from model.metrics import describe_metric, is_share
+from model.outcomes import describe_metric, is_share
 
 
 def display_diffs(df: pd.DataFrame, point_label: bool) -> pd.DataFrame:

@@ -10,7 +10,7 @@ The rule (used by ``lifecircle run``, by every experiment and by the validation)
   by its **final value** (everything the run spent, warm-up included, so one-off set-up costs
   count); ``public_spend_measured`` is what was spent within the measured window,
   ``public_cost_per_year`` the final value per 365 days of the run;
-* stocks (``model.metrics.STOCK_METRICS``) also keep their final value as ``<metric>_final``.
+* stocks (``model.outcomes.STOCK_METRICS``) also keep their final value as ``<metric>_final``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import math
 import pandas as pd
 
 from model import CUMULATIVE_METRICS
-from model.metrics import STOCK_METRICS
+from model.outcomes import STOCK_METRICS
 
 
 def summarize_run(daily: pd.DataFrame, warmup: int) -> dict[str, float]:

@@ -45,7 +45,8 @@ from .economy import book_sales, settle_day
 from .entry import monthly_entry, open_initial_shops
 from .grades import community_grades
 from .knowledge import KNOWLEDGE_SPAWN_KEY, Knowledge
-from .metrics import compute_metrics, coverage_matrix, metric_names
+from .metrics import compute_metrics, coverage_matrix
+from .outcomes import metric_names
 from .policies import POLICY_KINDS, Policy, make_policy
 from .population import Population
 from .reach import CandidateIndex
@@ -200,7 +201,7 @@ class CommerceModel(Model):
             np.where(on, ACCESS_ONLINE, 0).astype(np.uint8)
 
     def metric_names(self) -> list[str]:
-        """Names of the daily metrics, in order (``model.metrics.metric_names``)."""
+        """Names of the daily metrics, in order (``model.outcomes.metric_names``)."""
         return metric_names(self.categories.names, self.policy_kinds)
 
     def metrics(self) -> dict[str, float]:

@@ -17,7 +17,7 @@ import pytest
 
 from model import CommerceModel, ScenarioError
 from model.grades import GRADES, grade_from_formats
-from model.metrics import GRADE_SUFFIXES
+from model.outcomes import GRADE_SUFFIXES
 
 from .conftest import SMALL
 
