@@ -38,7 +38,7 @@ from mesa.discrete_space import OrthogonalMooreGrid
 
 from .agents import Resident, Shop
 from .categories import CategoryTable
-from .choice import needs_from_draws, run_choice
+from .choice import run_choice
 from .city import OLD
 from .city_layer import LayerCity, make_city, open_layer_shops
 from .economy import book_sales, settle_day
@@ -46,6 +46,7 @@ from .entry import monthly_entry, open_initial_shops
 from .grades import community_grades
 from .knowledge import KNOWLEDGE_SPAWN_KEY, Knowledge
 from .metrics import compute_metrics, coverage_matrix
+from .needs import needs_from_draws
 from .outcomes import metric_names
 from .policies import POLICY_KINDS, Policy, make_policy
 from .population import Population

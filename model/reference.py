@@ -1,6 +1,6 @@
 """A per-agent reference of the daily choice rule, in plain Python (for tests and benchmarks).
 
-This is the "straightforward" implementation the numba kernels in ``choice.py`` are checked
+This is the "straightforward" implementation the numba kernels in ``choice_kernels.py`` are checked
 against and timed against. It shares no choice code with them (only the day's coefficients,
 ``choice.coefficients``, which hand-computed tests check on their own): each resident (a wrapper round the
 model's Mesa ``Resident`` agent) finds the offers it can reach from the supply's home-to-site
