@@ -1,32 +1,27 @@
-"""The choice rule: kernel against a per-agent reference, capacity, scores, surplus, distances.
+"""The choice rule: kernel against a per-agent reference, scores, surplus, threads.
+
+Capacity is specified in ``test_capacity.py``, walking distances in ``test_walking.py``.
 
 * (a) over many draws the kernel's first-choice shares match the reference's logit
   probabilities (chi-square), and the same test rejects a deliberately wrong probability vector;
 * (b) with the same uniforms the kernel and the reference agree on every need of real model
   days: offer, score, surplus, who was turned away, visits served;
-* (c) capacity binds: no offer ever serves more than its capacity, the turned away choose again;
-* (d) scores and surplus follow the documented formulas, by hand on a tiny city too; adding an
+* (c) scores and surplus follow the documented formulas, by hand on a tiny city too; adding an
   option never lowers anyone's surplus that day;
-* (e) walking distances follow the street rule: an independent breadth-first search and
-  scipy's shortest paths on a split-node graph agree with the model;
-* (f) the kernel does not depend on threads and equals its direct fallback.
+* (d) the kernel does not depend on threads and equals its direct fallback.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 
 import numpy as np
 import pytest
-from scipy import sparse
-from scipy.sparse.csgraph import shortest_path
 from scipy.stats import chisquare
 
 import model.model as model_module
 from model import CommerceModel
 from model.choice import coefficients, run_choice
-from model.city import NEW, OLD, WALL
 from model.population import ELDERLY, ELDERLY80
 from model.reference import ReferenceChooser, reference_choose, reference_probabilities
 from model.supply import ACCESS_HOME_CARE, SRC_HOME, SRC_ONLINE
@@ -320,58 +315,7 @@ def test_reference_candidates_equal_index(rich_model):
             assert row == ch.reachable_from_home(int(h), k)
 
 
-# --- (c) capacity ------------------------------------------------------------------------------
-
-def test_no_offer_ever_serves_more_than_its_capacity():
-    m = CommerceModel(scenario="mobile_vendors", rng=8, **SMALL)
-    offers = m.supply.offers
-    tight = np.arange(0, len(offers), 3)
-    offers.capacity[tight] = 25.0  # many offers full most days
-    over_demand = 0
-    for _ in range(40):
-        m.step()
-        rec = m.today
-        cap = np.floor(m.supply.offers.capacity[: len(rec.offer_served)] + 1e-9)
-        served = np.bincount(rec.chosen[rec.chosen >= 0], minlength=len(rec.offer_served))
-        assert np.array_equal(served, rec.offer_served)
-        assert np.all(served <= cap)
-        assert np.all(rec.offer_attempts >= served)
-        over_demand += int((rec.offer_attempts > cap).sum())
-    assert over_demand > 0
-    assert m.metrics()["turned_away_rate"] > 0
-
-
-def test_the_turned_away_choose_again_among_offers_with_room():
-    m = CommerceModel(rng=8, **SMALL)
-    m.run_for(2)
-    offers = m.supply.offers
-    offers.capacity[:] = 30.0
-    m.step()
-    rec = m.today
-    again = rec.turned_away
-    assert again.sum() > 100
-    # some of them are served elsewhere, at offers that still had room, others go without
-    assert (rec.chosen[again] >= 0).any() and (rec.chosen[again] < 0).any()
-    assert np.all(rec.offer_served <= 30)
-
-
-def test_crowding_memory_counts_only_days_an_offer_was_open():
-    m = CommerceModel(scenario="mobile_vendors", rng=2, **SMALL)
-    pol = m.policies[0]
-    m.step()
-    loads = []
-    for _ in range(8):
-        before = m.supply.offers.load[pol.offer_ids].copy()
-        m.step()
-        after = m.supply.offers.load[pol.offer_ids]
-        served = pol.todays_stops(m.day)
-        # stops the bus did not call at today keep yesterday's memory exactly
-        assert np.array_equal(after[~served], before[~served])
-        loads.append(after[served] / m.supply.offers.capacity[pol.offer_ids][served])
-    assert np.concatenate(loads).max() > 0.2  # on its days a stop's demand shows
-
-
-# --- (d) scores and surplus ----------------------------------------------------------------
+# --- (c) scores and surplus ----------------------------------------------------------------
 
 def test_scores_and_surplus_follow_the_utility(rich_model):
     m = rich_model
@@ -450,119 +394,7 @@ def test_a_huge_outside_utility_does_not_overflow():
     assert np.all(rec.score[conv] > 0.99)
 
 
-# --- (e) walking distances ---------------------------------------------------------------------
-
-def _bfs_steps(city, start: tuple[int, int]) -> np.ndarray:
-    """Breadth-first steps from ``start`` by the street rule (-1: unreachable)."""
-    w, h = city.walkable.shape
-    enterable = city.cell_type != WALL
-    steps = np.full((w, h), -1, dtype=np.int64)
-    steps[start] = 0
-    queue = deque([start])
-    while queue:
-        x, y = queue.popleft()
-        if (x, y) != start and not city.walkable[x, y]:
-            continue  # a walk ends at a home or a storefront; it never passes through one
-        for nx, ny in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
-            if not (0 <= nx < w and 0 <= ny < h) or steps[nx, ny] >= 0 or not enterable[nx, ny]:
-                continue
-            if city.walkable[x, y] or city.walkable[nx, ny]:  # from a home: onto a street first
-                steps[nx, ny] = steps[x, y] + 1
-                queue.append((nx, ny))
-    return steps
-
-
-def _site_pairs(sup, s: int) -> dict[int, float]:
-    a, b = sup.site_ptr[s], sup.site_ptr[s + 1]
-    assert np.all(sup.pair_site[a:b] == s)
-    return dict(zip(sup.pair_home[a:b].tolist(), sup.pair_dist[a:b].tolist(), strict=True))
-
-
-@pytest.mark.parametrize("cutoff", [500.0, 1800.0])
-def test_pair_distances_equal_bfs(cutoff):
-    m = CommerceModel(rng=4, communities_x=3, communities_y=3, walk_cutoff_m=cutoff)
-    city, sup = m.city, m.supply
-    rng = np.random.default_rng(3)
-    n_beyond = 0
-    for s in rng.choice(len(sup.site_xy), size=25, replace=False).tolist():
-        home_steps = _bfs_steps(city, tuple(sup.site_xy[s]))[city.home_xy[:, 0], city.home_xy[:, 1]]
-        metres = home_steps * city.cell_size_m
-        within = (home_steps >= 0) & (metres <= cutoff)
-        pairs = _site_pairs(sup, s)
-        expected = {int(h): float(metres[h]) for h in np.flatnonzero(within)}
-        assert pairs == pytest.approx(expected)
-        assert set(pairs) == set(expected)
-        n_beyond += int((~within).sum())
-    if cutoff < 1000:
-        assert n_beyond > 0  # the cut-off is binding in this city
-
-
-def test_pair_distances_equal_scipy_shortest_path_on_a_split_node_graph():
-    """Every cell is two nodes: arrive (a walk may end here) and leave (a walk may start here);
-    only street cells join them, so no path passes through a home or a storefront, and every
-    step touches a street."""
-    m = CommerceModel(rng=5, **SMALL, walk_cutoff_m=700.0)
-    city, sup = m.city, m.supply
-    w, h = city.walkable.shape
-    n = w * h
-    cell = np.arange(n).reshape(w, h)
-    enter = city.cell_type != WALL
-    rows, cols = [], []
-    for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-        xs, ys = np.meshgrid(np.arange(w), np.arange(h), indexing="ij")
-        nx, ny = xs + dx, ys + dy
-        ok = (nx >= 0) & (nx < w) & (ny >= 0) & (ny < h)
-        a, b = cell[xs[ok], ys[ok]], cell[nx[ok], ny[ok]]
-        street = city.walkable.ravel()
-        step = enter.ravel()[a] & enter.ravel()[b] & (street[a] | street[b])
-        rows.append(n + a[step])  # leave a ...
-        cols.append(b[step])  # ... arrive at b
-    on_street = np.flatnonzero(city.walkable.ravel())
-    rows.append(on_street)  # arriving at a street cell, one may walk on
-    cols.append(n + on_street)
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    weight = np.where(c < n, city.cell_size_m, 0.0) + 1e-9 * (c >= n)
-    graph = sparse.coo_matrix((weight, (r, c)), shape=(2 * n, 2 * n)).tocsr()
-    src = n + cell[sup.site_xy[:, 0], sup.site_xy[:, 1]]
-    dist = shortest_path(graph, method="D", directed=True, indices=src)
-    home_cells = cell[city.home_xy[:, 0], city.home_xy[:, 1]]
-    for s in range(len(sup.site_xy)):
-        d = dist[s, home_cells]
-        within = np.flatnonzero(d <= m.params.walk_cutoff_m + 1e-3)
-        pairs = _site_pairs(sup, s)
-        assert sorted(pairs) == within.tolist()
-        assert np.allclose([pairs[i] for i in within.tolist()], d[within], atol=1e-3)
-
-
-def test_walks_follow_streets_and_every_home_is_reachable():
-    m = CommerceModel(rng=6, communities_x=3, communities_y=3)
-    city = m.city
-    assert set(np.unique(city.cell_type[city.walkable]).tolist()) == {0}  # streets only
-    _, home, _ = city.distances_from(city.storefront_xy, 1e9)
-    assert len(np.unique(home)) == len(city.home_xy)
-    # two homes side by side are two steps apart at least: the walk goes by the street
-    src, home, dist = city.distances_from(city.home_xy[:200], 1e9)
-    a, b = city.home_xy[:200][src], city.home_xy[home]
-    side_by_side = np.abs(a - b).sum(axis=1) == 1
-    assert side_by_side.sum() > 50
-    assert np.all(dist[side_by_side] >= 2 * city.cell_size_m)
-
-
-def test_gated_communities_lengthen_walks():
-    m = CommerceModel(rng=6, communities_x=3, communities_y=3)
-    city, sup = m.city, m.supply
-    hxy = city.home_xy[sup.pair_home].astype(float)
-    sxy = sup.site_xy[sup.pair_site].astype(float)
-    euclid = np.hypot(*(hxy - sxy).T) * city.cell_size_m
-    ok = euclid >= 3 * city.cell_size_m
-    ratio = sup.pair_dist[ok] / euclid[ok]
-    kind = city.community_kind[city.home_community[sup.pair_home[ok]]]
-    old, new = ratio[kind == OLD].mean(), ratio[kind == NEW].mean()
-    assert np.all(ratio >= 1.0 - 1e-6)
-    assert new > old * 1.05, (old, new)
-
-
-# --- (f) threads and the direct kernel ---------------------------------------------------------
+# --- (d) threads and the direct kernel ---------------------------------------------------------
 
 @pytest.mark.parametrize("fixture", ["rich_model", "knowing_model"])
 def test_kernel_independent_of_threads_and_equal_to_direct_kernel(fixture, request, monkeypatch):
