@@ -2,7 +2,7 @@
 
 from .categories import category_names
 from .errors import LifecircleError, ScenarioError
-from .metrics import HEADLINE_METRICS, metric_names
+from .metrics import HEADLINE_METRICS, cumulative_metrics, metric_names
 from .model import CommerceModel, simulate
 from .policies import POLICY_KINDS
 from .scenario import Scenario, load_scenario
@@ -10,5 +10,9 @@ from .scenario import Scenario, load_scenario
 METRIC_NAMES: tuple[str, ...] = tuple(metric_names(category_names(), sorted(POLICY_KINDS)))
 """Every daily metric the model reports (the category table is the same in every scenario)."""
 
-__all__ = ["HEADLINE_METRICS", "METRIC_NAMES", "CommerceModel", "LifecircleError", "Scenario",
-           "ScenarioError", "load_scenario", "metric_names", "simulate"]
+CUMULATIVE_METRICS: tuple[str, ...] = cumulative_metrics(sorted(POLICY_KINDS))
+"""Daily metrics that are money to date (public_spend and spend_<kind>)."""
+
+__all__ = ["CUMULATIVE_METRICS", "HEADLINE_METRICS", "METRIC_NAMES", "CommerceModel",
+           "LifecircleError", "Scenario", "ScenarioError", "load_scenario", "metric_names",
+           "simulate"]

@@ -68,6 +68,11 @@ STOCK_METRICS = ("public_spend", "outlets_open", "chain_rate", "residents")
 """Metrics that are stocks (levels at a date): summaries also keep their final value."""
 
 
+def cumulative_metrics(policy_kinds: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Metrics that add up from day 1 (money to date): summarized by their change, not mean."""
+    return ("public_spend", *(f"spend_{kind}" for kind in sorted(policy_kinds)))
+
+
 def gini(x: np.ndarray) -> float:
     """Gini coefficient of non-negative values (0 = equal)."""
     x = np.sort(np.asarray(x, dtype=np.float64))

@@ -136,7 +136,7 @@ class Params:
         source="source: chains offer steadier quality (DESIGN); value assumption")
     chain_price_index: float = spec(0.95, "Chain price relative to market (1.0).",
         lo=0, hi=5, lo_open=True, source="source: chains price 3-10% below independents (DESIGN)")
-    chain_cogs_discount: float = spec(0.06,
+    chain_cogs_discount: float = spec(0.08,
         "Chains buy goods this much cheaper than independents (purchasing scale).", lo=0, hi=0.9,
         source="assumption; consistent with chains pricing 3-10% below independents (DESIGN)")
     chain_royalty_share: float = spec(0.02, "Share of a chain outlet's sales paid to its head office.",
@@ -172,7 +172,7 @@ class Params:
         "Would-be entrants a month per vacant storefront (so entry follows the vacancies).",
         lo=0, hi=10, source="assumption; set so that ~12% of the store base opens a year "
         "(convenience-store chains' 2024 survey, DESIGN)")
-    chain_entrant_share: float = spec(0.25, "Share of would-be entrants that are chains.",
+    chain_entrant_share: float = spec(0.35, "Share of would-be entrants that are chains.",
         lo=0, hi=1, source="calibrated: docs/VALIDATION.md (was 0.4); source: pilot chain rate 32%")
     entry_candidates: int = spec(12, "Vacant storefronts each would-be entrant evaluates.",
         lo=1, hi=10000, source="assumption")

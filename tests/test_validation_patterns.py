@@ -65,8 +65,10 @@ def test_elderly_coverage_below_others(baseline_years):
     assert m + K_SE * se < 0, (m, se)
 
 
-def test_elderly_less_often_satisfied(baseline_years):
-    diffs = [(df["share_satisfied_elderly"] - df["share_satisfied_nonelderly"]).iloc[-90:].mean()
+def test_elderly_gain_less_consumer_surplus(baseline_years):
+    """Slower walkers reach less: the threshold-free welfare measure shows it (the share
+    satisfied depends on where its line is drawn, see VALIDATION.md)."""
+    diffs = [(df["surplus_yuan_elderly"] - df["surplus_yuan_nonelderly"]).iloc[-90:].mean()
              for df in baseline_years.values()]
     m, se = _mean_se(diffs)
     assert m + K_SE * se < 0, (m, se)

@@ -129,6 +129,7 @@ def test_map_and_plot_painters_draw_buses_and_days():
     import PIL.Image
 
     model = app.build_model("mobile_vendors", SEED, {"n_buses": 3})
+    model.step()  # satisfaction exists from the first outcomes on
     map_painter, plot_painter = app.MapPainter(model), app.PlotPainter(model)
     first = map_painter.png()
     layers = {layer: map_painter.png(layer) for layer in app.LAYERS[1:]}

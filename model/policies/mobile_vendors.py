@@ -3,7 +3,7 @@
 Each bus has a route of stops and a timetable: on each day it serves ``stops_per_day`` stops
 in turn along its route (hours ``open_hour``-``close_hour`` split between them). Residents can
 buy at a stop within walking range on the days the bus is there, up to the bus's capacity
-that day. Routes are given (``routes``, or a ``routes_file`` -- TOML with ``[[bus]] stops =
+that day. Routes are given (``route_stops``, or a ``routes_file`` -- TOML with ``[[bus]] stops =
 [[x, y], ...]``, read relative to the scenario file, its stops recorded in the configuration)
 or planned to cover the residents who do not reach fresh food within its standard walk
 (greedy cover). Public money pays the conversion of the buses once, on the first day, and
@@ -85,9 +85,9 @@ class MobileVendors(Policy):
     goods: str = spec("fresh_food", "Categories sold, comma separated.")
     routes_file: str = spec("", "TOML file with given routes, relative to the scenario file; "
                             "empty: plan routes.")
-    routes: list | None = spec(None, "Given routes (lists of [x, y] stops); read from "
-                               "routes_file when that is given. The number of buses is then the "
-                               "number of routes.")
+    route_stops: list | None = spec(None, "Given routes (lists of [x, y] stops); read from "
+                                    "routes_file when that is given. The number of buses is then "
+                                    "the number of routes.")
 
     def check(self, where: str) -> None:
         """Hours ordered; goods known; a routes file read (relative to ``where``) and checked."""
@@ -112,16 +112,17 @@ class MobileVendors(Policy):
                 data = tomllib.loads(path.read_bytes().decode("utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as err:
                 raise ScenarioError(str(path), "(syntax)", f"not a routes file: {err}") from None
-            self.routes = parse_routes(data, str(path), "bus")
-        elif self.routes is not None:
-            self.routes = parse_routes(self.routes, where, "policy.mobile_vendors.routes")
+            self.route_stops = parse_routes(data, str(path), "bus")
+        elif self.route_stops is not None:
+            self.route_stops = parse_routes(self.route_stops, where,
+                                            "policy.mobile_vendors.route_stops")
 
     def setup(self, model) -> None:
         """Plan or take the routes, add the stops as sites and their offers (closed until start)."""
         super().setup(model)
         goods = [g.strip() for g in self.goods.split(",") if g.strip()]
-        self.route_list = self._given_routes(model) if self.routes else self._plan_routes(model)
-        stops = [xy for route in self.route_list for xy in route]
+        self.routes = self._given_routes(model) if self.route_stops else self._plan_routes(model)
+        stops = [xy for route in self.routes for xy in route]
         sup, cats = model.supply, model.categories
         self.stop_sites = sup.add_sites(np.array(stops, dtype=np.int32).reshape(-1, 2), 0.0,
                                         storefront=False)
@@ -137,23 +138,23 @@ class MobileVendors(Policy):
             capacity=self.capacity_per_day / self.stops_per_day / len(goods),
             margin=self.kept_margin, source=SRC_VENDOR, owner=model.policies.index(self),
             is_open=False)
-        lengths = [len(r) for r in self.route_list]
+        lengths = [len(r) for r in self.routes]
         self.offer_bus = np.repeat(np.repeat(np.arange(len(lengths)), lengths), len(goods))
         self.offer_stop = np.repeat(np.concatenate([np.arange(n) for n in lengths])
                                     if lengths else np.zeros(0, dtype=np.int64), len(goods))
-        self.buses = [Bus(model, route) for route in self.route_list]
+        self.buses = [Bus(model, route) for route in self.routes]
         self._converted_on = -1
 
     def _given_routes(self, model) -> list[list[tuple[int, int]]]:
         city = model.city
-        for i, route in enumerate(self.routes):
+        for i, route in enumerate(self.route_stops):
             for xy in route:
                 inside = 0 <= xy[0] < city.width and 0 <= xy[1] < city.height
                 if not inside or not city.walkable[xy]:
                     raise ScenarioError(self.routes_file or "policy", f"bus[{i}].stops",
                                         f"{list(xy)} is not a street cell of the city "
                                         f"({city.width} x {city.height} cells)")
-        return [list(route) for route in self.routes]
+        return [list(route) for route in self.route_stops]
 
     def _plan_routes(self, model) -> list[list[tuple[int, int]]]:
         n = self.n_buses * self.stops_per_bus
@@ -178,7 +179,7 @@ class MobileVendors(Policy):
     def todays_stops(self, day: int) -> np.ndarray:
         """Bool per offer: the bus stops there today."""
         today = np.zeros(len(self.offer_ids), dtype=bool)
-        for b, route in enumerate(self.route_list):
+        for b, route in enumerate(self.routes):
             served = {(day * self.stops_per_day + j) % len(route)
                       for j in range(min(self.stops_per_day, len(route)))}
             today |= (self.offer_bus == b) & np.isin(self.offer_stop, list(served))
