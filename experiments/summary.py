@@ -19,14 +19,10 @@ import math
 
 import pandas as pd
 
-from model import METRIC_NAMES
+from model import CUMULATIVE_METRICS
 from model.metrics import STOCK_METRICS
 
-CUMULATIVE_METRICS: tuple[str, ...] = ("public_spend",) + tuple(
-    m for m in METRIC_NAMES if m.startswith("spend_"))
-"""Daily metrics that are running totals, summarized by their final value, not their mean:
-the ledger to date (``public_spend``) and its part per policy kind (``spend_<kind>``; see
-``model.metrics``)."""
+__all__ = ["CUMULATIVE_METRICS", "summarize_run"]
 
 
 def summarize_run(daily: pd.DataFrame, warmup: int) -> dict[str, float]:
