@@ -164,13 +164,13 @@ class Bound:
 
     def describe(self) -> str:
         """``coverage_basic_all_elderly (mean) >= baseline``."""
-        parts = []
-        if self.low is not None:
-            parts.append(f">= {self.low:,.6g}" if isinstance(self.low, float | int)
-                         else f">= {self.low}")
-        if self.high is not None:
-            parts.append(f"<= {self.high:,.6g}" if isinstance(self.high, float | int)
-                         else f"<= {self.high}")
+        def text(v: float | str) -> str:
+            if isinstance(v, str):
+                return v
+            return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.6g}"
+
+        parts = [f"{op} {text(v)}" for op, v in ((">=", self.low), ("<=", self.high))
+                 if v is not None]
         return f"{self.metric} ({self.stat.label}) {' and '.join(parts)}"
 
     def to_dict(self) -> dict[str, Any]:

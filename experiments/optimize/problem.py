@@ -426,7 +426,7 @@ def _check_corners(problem: Problem, build_check: bool) -> None:
 
 def _lever_key(problem: Problem, key: str) -> str:
     """The problem-file key of the lever a scenario error names (else ``levers``)."""
-    for lv in problem.levers:
+    for lv in sorted(problem.levers, key=lambda lv: -len(lv.name)):
         if key == lv.name or key.startswith(lv.name + "."):
             return f'levers."{lv.name}".high'
     return "levers"
