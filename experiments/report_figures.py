@@ -8,6 +8,7 @@ Each function draws one figure and returns its file name. File names derived fro
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,9 +33,21 @@ def figure_name(stem: str, *labels: str) -> str:
     return "_".join(["fig", stem, *safe]) + tail + ".png"
 
 
+def save_png(fig: plt.Figure | sns.FacetGrid, root: Path, name: str, dpi: int = 110) -> str:
+    """Write a figure as ``root/name`` atomically (never half a PNG); return ``name``."""
+    target = inside(root, name)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        fig.savefig(tmp, dpi=dpi, format="png")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return name
+
+
 def _save(fig: plt.Figure, root: Path, name: str) -> str:
     fig.tight_layout()
-    fig.savefig(inside(root, name), dpi=110)
+    save_png(fig, root, name)
     plt.close(fig)
     return name
 
@@ -86,7 +99,7 @@ def fig_subgroups(root: Path, sub: pd.DataFrame, name: str) -> str:
                     errorbar=None, sharex=False)
     g.set_titles("{row_name}: {col_name}")
     g.refline(x=0, color="black", lw=0.8)
-    g.savefig(inside(root, name), dpi=110)
+    save_png(g, root, name)
     plt.close(g.figure)
     return name
 
@@ -139,7 +152,7 @@ def fig_timeseries(root: Path, daily: pd.DataFrame, metrics: Sequence[str], warm
     fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=7,
                frameon=False)
     fig.tight_layout(rect=(0, 0.06 + 0.04 * (len(labels) // 6), 1, 1))
-    fig.savefig(inside(root, name), dpi=110)
+    save_png(fig, root, name)
     plt.close(fig)
     return name
 

@@ -4,8 +4,8 @@ The rule (used by ``lifecircle run``, by every experiment and by the validation)
 
 * every metric is averaged over the **measured days** (``warmup + 1 .. days``): shares,
   rates and levels of a day are comparable day by day, so their mean is the run's level;
-* a **cumulative** metric (``public_spend``: yuan spent to date, and ``spend_<kind>``, its
-  part per policy kind) is not averaged -- the mean
+* a **cumulative** metric (``model.CUMULATIVE_METRICS``: ``public_spend``, yuan spent to
+  date, and ``spend_<kind>``, its part per policy kind) is not averaged -- the mean
   of a running total depends on when the money was spent, not on how much. It is summarized
   by its **final value** (everything the run spent, warm-up included, so one-off set-up costs
   count); ``public_spend_measured`` is what was spent within the measured window,

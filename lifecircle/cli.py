@@ -198,7 +198,9 @@ def cmd_validation(args: argparse.Namespace) -> int:
         sensitivity=args.sensitivity, sobol_n=args.sobol_n, sobol_factors=args.sobol_factors,
         sobol_days=args.sobol_days, robust_replicates=args.robust_replicates,
         robust_days=args.robust_days, workers=args.workers, doc=args.doc, fig_dir=args.fig_dir,
-        settings=parse_sets(args.set or []))
+        settings=parse_sets(args.set or []),
+        robust_scenarios=tuple(x.strip() for x in (args.robust_scenarios or "").split(",")
+                               if x.strip()))
     doc, n_figs = regenerate(inputs, log=lambda m: print(m, file=sys.stderr))
     print(f"wrote {doc} and {n_figs} figures in {args.fig_dir}")
     return exits.OK
@@ -321,6 +323,9 @@ def _add_validation(sub: Any) -> None:
     v.add_argument("--sobol-days", type=_int_in(31, MAX_DAYS), default=180)
     v.add_argument("--robust-replicates", type=_int_in(2, 1000), default=6)
     v.add_argument("--robust-days", type=_int_in(31, MAX_DAYS), default=180)
+    v.add_argument("--robust-scenarios", default=None, metavar="NAME,...",
+                   help="scenarios of the ranking check, baseline included (default: those of "
+                        "experiments/policy_comparison.toml)")
     v.add_argument("--workers", type=_int_in(0, MAX_WORKERS), default=2)
     v.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a parameter in the runs made here (e.g. a small city for "

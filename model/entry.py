@@ -12,18 +12,22 @@ lose outlets when the backing runs out.
 **Who comes.** Each month a Poisson number of would-be independents,
 ``entrants_per_vacancy_month`` per vacant storefront (so an emptied city draws many and a full
 one few), and of would-be chain outlets (a share ``chain_entrant_share`` of that rate, times any
-recruitment by policies) each look at ``entry_candidates`` vacant storefronts drawn at random.
+recruitment by policies). Each has a format: a category drawn in proportion to the formats'
+shares of the market (``initial_share``; for chains times ``chain_share``), and looks at
+``entry_candidates`` vacant storefronts drawn at random.
 
-**What they expect.** For every (storefront, category) an entrant estimates the daily sales
-it would capture: for each home cell within walking reach, the expected daily spending on the
-category times the logit share a new outlet with its price and quality would win against the
-offers already there (a representative resident: worker speed, middle income, today's
-crowding, each category's standard walk) and the outside option, at most its capacity. Its
+**What they expect.** For each storefront an entrant estimates the daily sales it would
+capture: for each home cell within walking reach and each resident group, the
+expected daily spending on the category times the logit share a new outlet of average quality
+at its price would win against the offers already there (the group's walking speed, middle
+income, today's crowding, each category's standard walk) and the outside option, at most its
+capacity. Its
 estimate is off by a lognormal error of mean 1 (``entry_error_sd``: unbiased) times
 ``entry_optimism`` (1: none). It counts the rent relief and grants that policies would give it
-(grants spread over ``entry_horizon_days``). It opens at the best option if the expected
-profit exceeds ``entry_margin`` x fixed costs; a chain also needs expected sales of at least
-``chain_min_revenue`` x its break-even sales (a minimum catchment).
+(grants spread over ``entry_horizon_days``). It opens at the best storefront if the
+expected profit exceeds ``entry_margin`` x fixed costs; a chain also needs expected sales of at
+least ``chain_min_revenue`` x its break-even sales (a minimum catchment). Where no storefront
+clears its hurdle, the would-be entrant does not open.
 """
 
 from __future__ import annotations
@@ -88,7 +92,7 @@ def open_initial_shops(model, rng: np.random.Generator) -> None:
 
 
 def expected_demand(model) -> np.ndarray:
-    """Expected daily spending units per (home cell, category) of today's residents.
+    """Expected daily spending units per (group, home cell, category) of today's residents.
 
     One unit is one visit at the category's spend and market price, scaled by the resident's
     income multiplier.
@@ -97,23 +101,37 @@ def expected_demand(model) -> np.ndarray:
     idx = model.present_idx
     mult = model.spend_mult[pop.income[idx]]
     n_homes = len(model.city.home_xy)
-    key = pop.home[idx].astype(np.int64) * 4 + pop.group[idx]
-    per_hg = np.bincount(key, weights=mult, minlength=n_homes * 4).reshape(n_homes, 4)
-    return per_hg @ cats.freq  # (homes, K)
+    key = pop.group[idx].astype(np.int64) * n_homes + pop.home[idx]
+    per_gh = np.bincount(key, weights=mult, minlength=4 * n_homes).reshape(4, n_homes)
+    return per_gh[:, :, None] * cats.freq[:, None, :]  # (groups, homes, K)
+
+
+def group_speeds(model) -> np.ndarray:
+    """Walking speed (m/s) of each resident group: worker, family, 60-79, 80+."""
+    p = model.params
+    return np.array([p.speed_worker_mps, p.speed_family_mps, p.speed_elderly_mps,
+                     p.speed_80plus_mps])
 
 
 def attraction_sums(model) -> np.ndarray:
-    """Sum of exp(utility) per (home, category) for a representative resident, incl. outside."""
+    """Sum of exp(utility) per (group, home, category) at the group's speed, incl. outside.
+
+    A middle-income resident of each group (its walking speed, the category's standard walk,
+    today's crowding); the outside option included.
+    """
     p, sup, idx, cats = model.params, model.supply, model.candidates, model.categories
     offers = sup.offers
     # per-offer part of the utility, then one pass over the index rows (no pair temporaries)
     v_offer = (p.beta_quality * offers.quality - p.beta_price_mid * (offers.price - 1.0)
                - p.beta_crowding * (offers.load / offers.capacity) ** 2)
     usable = offers.today & ~offers.online
-    sums = _row_sums(idx.ptr, idx.offer, idx.walk_m, v_offer, usable,
-                     1.0 / (p.speed_worker_mps * 60.0), cats.standard_min.astype(np.float64),
-                     p.beta_walk_per_min, p.beta_late_per_min)
-    return sums.reshape(idx.n_homes, cats.k) + np.exp(cats.outside_utility)[None, :]
+    out = np.empty((4, idx.n_homes, cats.k))
+    for g, speed in enumerate(group_speeds(model)):
+        sums = _row_sums(idx.ptr, idx.offer, idx.walk_m, v_offer, usable, 1.0 / (speed * 60.0),
+                         cats.standard_min.astype(np.float64), p.beta_walk_per_min,
+                         p.beta_late_per_min)
+        out[g] = sums.reshape(idx.n_homes, cats.k) + np.exp(cats.outside_utility)[None, :]
+    return out
 
 
 @numba.njit(cache=True)
@@ -134,6 +152,28 @@ def _row_sums(ptr, offer, walk_m, v_offer, usable, inv_speed, std_min, beta_walk
     return out
 
 
+def site_sales(model, site: int, price: float, demand: np.ndarray, attraction: np.ndarray,
+               k: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """Expected daily sales of a new outlet of category ``k`` at ``site`` (at most its capacity).
+
+    Returns:
+        ``(sales, homes, weights)``: the sales; the homes in walking reach and the new
+        outlet's exp(utility) per (group, home) there (added to ``attraction`` once it opens).
+    """
+    p, cats, sup = model.params, model.categories, model.supply
+    a, b = sup.site_ptr[site], sup.site_ptr[site + 1]
+    homes, dist = sup.pair_home[a:b], sup.pair_dist[a:b]
+    if len(homes) == 0:
+        return 0.0, homes, np.zeros((4, 0))
+    t = dist[None, :] / (group_speeds(model)[:, None] * 60.0)  # (groups, homes)
+    late = np.maximum(0.0, t - cats.standard_min[k])
+    e = np.exp(p.beta_quality * p.independent_quality - p.beta_price_mid * (price - 1.0)
+               - p.beta_walk_per_min * t - p.beta_late_per_min * late)
+    share = e / (attraction[:, homes, k] + e)
+    visits = min(float((demand[:, homes, k] * share).sum()), np.floor(cats.capacity[k] + 1e-9))
+    return visits * cats.spend[k] * price, homes, e
+
+
 def entry_support(model, site: int, chain: bool) -> tuple[np.ndarray, np.ndarray]:
     """Rent share (capped at 1) and one-off grants per category that policies would give."""
     K = model.categories.k
@@ -145,8 +185,18 @@ def entry_support(model, site: int, chain: bool) -> tuple[np.ndarray, np.ndarray
     return np.minimum(share, 1.0), grant
 
 
-def monthly_entry(model, rng: np.random.Generator) -> np.ndarray:
-    """Would-be entrants evaluate vacant storefronts and open where profitable; return shop ids."""
+def sales_error(rng: np.random.Generator, sigma: float, optimism: float,
+                shape: tuple[int, ...]) -> np.ndarray:
+    """Entrants' multiplicative errors: lognormal with mean ``optimism`` (1: unbiased)."""
+    return optimism * np.exp(rng.normal(-0.5 * sigma * sigma, sigma, shape))
+
+
+def monthly_entry(model, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """Would-be entrants evaluate vacant storefronts and open where profitable.
+
+    Returns:
+        ``(shop ids opened, number of would-be entrants)``.
+    """
     p, cats, sup = model.params, model.categories, model.supply
     vacant = sup.vacant_storefronts()
     rate = p.entrants_per_vacancy_month * len(vacant)
@@ -156,55 +206,47 @@ def monthly_entry(model, rng: np.random.Generator) -> np.ndarray:
     n_chain = rng.poisson(rate * p.chain_entrant_share * recruit)
     kinds = rng.permutation(np.r_[np.zeros(n_indep, bool), np.ones(n_chain, bool)])
     if len(kinds) == 0 or len(vacant) == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), len(kinds)
     demand = expected_demand(model)
     attraction = attraction_sums(model)
-    cap_visits = np.floor(cats.capacity + 1e-9)
     sigma = p.entry_error_sd
+    mix = {False: cats.initial_share, True: cats.initial_share * cats.chain_share}
     opened: list[int] = []
     taken: set[int] = set()
     for chain in kinds.tolist():
         free = np.array([s for s in vacant if s not in taken], dtype=np.int64)
-        if len(free) == 0:
+        if len(free) == 0 or mix[chain].sum() <= 0:
             break
+        k = int(rng.choice(cats.k, p=mix[chain] / mix[chain].sum()))  # the entrant's format
         cand = rng.choice(free, size=min(p.entry_candidates, len(free)), replace=False)
-        allowed = cats.chain_share > 0 if chain else np.ones(cats.k, dtype=bool)
         price = p.chain_price_index if chain else 1.0
-        margin = shop_margin(model, np.arange(cats.k), np.full(cats.k, chain), np.full(cats.k, price))
-        error = p.entry_optimism * np.exp(rng.normal(-0.5 * sigma * sigma, sigma, (len(cand), cats.k)))
+        margin = shop_margin(model, np.array([k]), np.array([chain]), np.array([price]))[0]
+        rent = cats.floor_m2[k] * sup.site_rent[cand] * (p.chain_rent_premium if chain else 1.0)
+        fixed = rent + cats.staff[k]
+        error = sales_error(rng, sigma, p.entry_optimism, len(cand))
         best = None
         for ci, site in enumerate(cand):
-            a, b = sup.site_ptr[site], sup.site_ptr[site + 1]
-            homes, dist = sup.pair_home[a:b], sup.pair_dist[a:b]
+            expected, homes, e = site_sales(model, int(site), price, demand, attraction, k)
             if len(homes) == 0:
                 continue
-            t = dist / (p.speed_worker_mps * 60.0)
-            late = np.maximum(0.0, t[:, None] - cats.standard_min[None, :])
-            e = np.exp(p.beta_quality * p.independent_quality - p.beta_price_mid * (price - 1.0)
-                       - p.beta_walk_per_min * t[:, None] - p.beta_late_per_min * late)
-            share = e / (attraction[homes] + e)
-            visits = np.minimum((demand[homes] * share).sum(axis=0), cap_visits)
-            sales = visits * cats.spend * price * error[ci]
-            rent = cats.floor_m2 * sup.site_rent[site] * (p.chain_rent_premium if chain else 1.0)
-            fixed = rent + cats.staff
+            sales = expected * error[ci]
             relief, grant = entry_support(model, int(site), chain)
-            profit = sales * margin - (rent * (1.0 - relief) + cats.staff) + grant / p.entry_horizon_days
-            ok = allowed & (profit > p.entry_margin * fixed)
+            profit = sales * margin - (rent[ci] * (1.0 - relief[k]) + cats.staff[k]) \
+                + grant[k] / p.entry_horizon_days
+            ok = profit > p.entry_margin * fixed[ci]
             if chain:
-                ok &= sales * margin >= p.chain_min_revenue * fixed
-            if not ok.any():
-                continue
-            k = int(np.argmax(np.where(ok, profit, -np.inf)))
-            if best is None or profit[k] > best[0]:
-                best = (profit[k], int(site), k, homes, e[:, k])
+                ok &= sales * margin >= p.chain_min_revenue * fixed[ci]
+            if ok and (best is None or profit > best[0]):
+                best = (profit, int(site), homes, e, expected)
         if best is None:
             continue
-        _, site, k, homes, e = best
+        _, site, homes, e, expected = best
         terms = shop_terms(model, rng, np.array([k], dtype=np.int16), np.array([chain]),
                            np.array([site]))
         ids = sup.open_shops(model.day, np.array([site]), np.array([k], dtype=np.int16),
                              np.array([chain]), **terms)
-        attraction[homes, k] += e  # later entrants this month see this one
+        sup.shops.expected_sales[ids] = expected  # the estimate before the entrant's error
+        attraction[:, homes, k] += e  # later entrants this month see this one
         taken.add(site)
         opened.extend(ids.tolist())
-    return np.array(opened, dtype=np.int64)
+    return np.array(opened, dtype=np.int64), len(kinds)

@@ -76,6 +76,7 @@ class DayRecord:
     offer_served: np.ndarray = _empty()
     rent_share: np.ndarray = _empty()
     opened: np.ndarray = _empty(np.int64)
+    would_be_entrants: int = 0
     closed: np.ndarray = _empty(np.int64)
     relief_paid: dict[str, float] = field(default_factory=dict)
     deficit_paid: dict[str, float] = field(default_factory=dict)
@@ -218,7 +219,7 @@ class CommerceModel(Model):
                             p.satisfaction_memory)
         # 9. entry
         if self.day % ENTRY_PERIOD_DAYS == 0:
-            rec.opened = monthly_entry(self, self.streams["entry"])
+            rec.opened, rec.would_be_entrants = monthly_entry(self, self.streams["entry"])
             for pol in self.policies:
                 pol.after_entry(self, rec)
         self.sync_agents()
@@ -250,6 +251,13 @@ class CommerceModel(Model):
         else:
             reached = cov[:, self.categories.index[category]]
         return self._per_cell(reached.astype(float))
+
+    def nearest_walk_m(self, home: int) -> np.ndarray:
+        """Walk (m) from home cell ``home`` to the nearest open physical provider per category.
+
+        ``inf`` where none is within ``walk_cutoff_m``; ``home`` indexes ``city.home_xy``.
+        """
+        return np.array(self.candidates.min_walk(self.supply)[home], dtype=np.float64)
 
     def _per_cell(self, values: np.ndarray, counted: np.ndarray | None = None) -> np.ndarray:
         homes = self.population.home[self.present_idx]

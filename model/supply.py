@@ -24,7 +24,7 @@ _SHOP_COLUMNS = {
     "site": np.int32, "category": np.int16, "chain": bool, "open": bool, "opened_day": np.int32,
     "closed_day": np.int32, "cash": np.float64, "rent_day": np.float64, "staff_day": np.float64,
     "profit_window": np.float64, "profit_avg": np.float64, "review_day": np.int32,
-    "revenue_total": np.float64, "sales_avg": np.float64,
+    "revenue_total": np.float64, "sales_avg": np.float64, "expected_sales": np.float64,
     "entrant": bool, "owner": np.int16, "underwritten": bool,
 }
 _OFFER_COLUMNS = {

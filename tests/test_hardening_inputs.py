@@ -82,7 +82,7 @@ def test_a_routes_file_is_found_beside_its_scenario_and_its_contents_are_hashed(
     monkeypatch.chdir(tmp_path)  # the scenario's folder, not the working folder, resolves it
     first = load_scenario(path)
     params = first.policies[0]["params"]
-    assert [[list(xy) for xy in r] for r in params["routes"]] == [[[1, 1], [5, 1]]]
+    assert [[list(xy) for xy in r] for r in params["route_stops"]] == [[[1, 1], [5, 1]]]
     (folder / "routes.toml").write_text("[[bus]]\nstops = [[1, 1], [7, 1]]\n")
     second = load_scenario(path)
     assert second.config_hash() != first.config_hash()  # same path, other contents

@@ -20,7 +20,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -269,21 +268,30 @@ def test_any_experiment_file_runs_or_is_one_clean_error(data, capsys, monkeypatc
                       ("manifest.json", "runs.parquet", "daily.parquet", "summary.parquet"))
 
 
-@pytest.mark.parametrize("content", [
-    b"\xff\xfe\x00binary\x00",
-    'name = "caf\u00e9"\nextends = "baseline"\n'.encode("latin-1"),
-    b'extends = "baseline"\nshare_old = nan\n',
-    b'extends = ["x", "x"]\n',
-])
-def test_a_handful_through_the_real_command_line(tmp_path, content):
-    path = tmp_path / "odd name.toml"
-    path.write_bytes(content)
+ODD_FILES = {
+    "binary.toml": b"\xff\xfe\x00binary\x00",
+    "latin 1.toml": 'name = "caf\u00e9"\nextends = "baseline"\n'.encode("latin-1"),
+    "nan.toml": b'extends = "baseline"\nshare_old = nan\n',
+    "twice missing.toml": b'extends = ["x", "x"]\n',
+}
+
+
+def test_a_handful_through_the_real_command_line(tmp_path):
+    for name, content in ODD_FILES.items():
+        (tmp_path / name).write_bytes(content)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for cmd in (["validate", str(path)],
-                ["run", str(path), "--days", "3", "--out", str(tmp_path / "out"), *SMALL]):
-        proc = subprocess.run([sys.executable, "-m", "lifecircle", *cmd], capture_output=True,
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "lifecircle", *args], capture_output=True,
                               text=True, cwd=tmp_path, env=env, timeout=120)
-        assert proc.returncode == 2, proc.stderr
-        assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1
-        assert "Traceback" not in proc.stderr and "odd name.toml" in proc.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["odd name.toml"]
+
+    proc = cli("validate", *ODD_FILES)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == len(ODD_FILES), proc.stderr
+    for name, line in zip(ODD_FILES, lines, strict=True):
+        assert line.startswith("error: ") and name in line, line
+    proc = cli("run", "latin 1.toml", "--days", "3", "--out", "out", *SMALL)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith("error: ") and "latin 1.toml" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(ODD_FILES)

@@ -39,6 +39,14 @@ def test_public_api_and_agents(small_model):
     assert m.city.walkable.dtype == bool and m.city.cell_size_m == 50.0
     assert not m.city.walkable[m.city.cell_type == WALL].any()
     assert m.config.name == "baseline" and m.scenario is not m.config  # Mesa's own attribute
+    home = int(m.population.home[r.index])
+    walks = m.nearest_walk_m(home)
+    assert walks.shape == (m.categories.k,)
+    reaches = np.array([r.reach_m(c) for c in m.categories.names])
+    cov = m.coverage_grid()  # basic coverage of this cell's residents agrees with the walks
+    basic = m.categories.basic
+    assert (cov[r.cell.coordinate] == 1.0) == bool(np.all(walks[basic] <= reaches[basic])) or \
+        0 < cov[r.cell.coordinate] < 1
 
 
 def test_residents_equal_occupancy_every_day(small_model):

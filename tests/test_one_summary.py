@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from experiments.definition import replicate_seeds
-from experiments.summary import CUMULATIVE_METRICS, summarize_run
+from experiments.summary import summarize_run
 from lifecircle.cli import main
+from model import CUMULATIVE_METRICS
 
 EXPERIMENT = """
 name = "one"

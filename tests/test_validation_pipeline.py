@@ -64,8 +64,9 @@ def test_validation_regenerates_the_report_from_tiny_designs(tmp_path):
     doc, figs = tmp_path / "VALIDATION.md", tmp_path / "figs"
     code = main(["validation", str(val), "--sensitivity", str(sens), "--sobol-n", "2",
                  "--sobol-factors", "2", "--sobol-days", "35", "--robust-replicates", "2",
-                 "--robust-days", "32", "--workers", "0", "--doc", str(doc), "--fig-dir",
-                 str(figs), "--set", "communities_x=2", "--set", "communities_y=2"])
+                 "--robust-days", "32", "--robust-scenarios", "baseline,rent_subsidy,combined",
+                 "--workers", "0", "--doc", str(doc), "--fig-dir", str(figs), "--set",
+                 "communities_x=2", "--set", "communities_y=2"])
     assert code == 0
     text = doc.read_text()
     for heading in ("## Summary", "## Pattern-oriented validation", "### Morris screening",
@@ -84,8 +85,9 @@ def test_validation_regenerates_the_report_from_tiny_designs(tmp_path):
     before = {p.name: p.stat().st_mtime_ns for p in (sobol / "runs").iterdir()}
     assert main(["validation", str(val), "--sensitivity", str(sens), "--sobol-n", "2",
                  "--sobol-factors", "2", "--sobol-days", "35", "--robust-replicates", "2",
-                 "--robust-days", "32", "--workers", "0", "--doc", str(doc), "--fig-dir",
-                 str(figs), "--set", "communities_x=2", "--set", "communities_y=2"]) == 0
+                 "--robust-days", "32", "--robust-scenarios", "baseline,rent_subsidy,combined",
+                 "--workers", "0", "--doc", str(doc), "--fig-dir", str(figs), "--set",
+                 "communities_x=2", "--set", "communities_y=2"]) == 0
     assert before == {p.name: p.stat().st_mtime_ns for p in (sobol / "runs").iterdir()}
 
 

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from experiments.report_figures import save_png  # noqa: E402
 from validation.calibration import CALIBRATION_TARGETS  # noqa: E402
 from validation.patterns import SATISFIED_TARGET  # noqa: E402
 
@@ -80,7 +81,7 @@ def plot_patterns(daily: pd.DataFrame, out: Path, tag: str) -> list[str]:
     fig.suptitle("Baseline over seeds: mean and 2.5-97.5% of seeds")
     fig.tight_layout()
     name = f"patterns_{tag}.png"
-    fig.savefig(out / name, dpi=110)
+    save_png(fig, out, name)
     plt.close(fig)
     return [name]
 
@@ -110,7 +111,7 @@ def plot_calibration(cal: dict[str, Any], out: Path) -> str:
     fig.suptitle("Calibration design: figure vs parameter (star = best point; band = target "
                  "+- 2 tolerances)")
     fig.tight_layout()
-    fig.savefig(out / "calibration.png", dpi=100)
+    save_png(fig, out, "calibration.png", dpi=100)
     plt.close(fig)
     return "calibration.png"
 
@@ -135,7 +136,7 @@ def plot_morris(mor: dict[str, Any], out: Path) -> str:
     fig.suptitle("Morris screening: mu* (bars, 95% bootstrap) and sigma (dots); output change "
                  "per full range of the factor")
     fig.tight_layout()
-    fig.savefig(out / "morris.png", dpi=100)
+    save_png(fig, out, "morris.png", dpi=100)
     plt.close(fig)
     return "morris.png"
 
@@ -155,7 +156,7 @@ def plot_sobol(sob: dict[str, Any], out: Path) -> str:
         ax.legend(fontsize=7)
     fig.suptitle("Sobol indices with 95% bootstrap intervals (baseline)")
     fig.tight_layout()
-    fig.savefig(out / "sobol.png", dpi=100)
+    save_png(fig, out, "sobol.png", dpi=100)
     plt.close(fig)
     return "sobol.png"
 
@@ -177,6 +178,6 @@ def plot_robustness(rob: dict[str, Any], out: Path) -> str:
         ax.set_title(f"effect on {m} (policy - baseline, +- 2 SE)")
         ax.legend(fontsize=6)
     fig.tight_layout()
-    fig.savefig(out / "robustness.png", dpi=100)
+    save_png(fig, out, "robustness.png", dpi=100)
     plt.close(fig)
     return "robustness.png"

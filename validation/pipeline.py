@@ -51,6 +51,8 @@ class ValidationInputs:
     fig_dir: Path = FIG_DIR
     settings: dict[str, Any] = field(default_factory=dict)
     """Overrides for the runs made here (pre-calibration, Sobol, ranking check)."""
+    robust_scenarios: tuple[str, ...] = ()
+    """Scenarios of the ranking check (default: those of the policy comparison)."""
 
 
 def _minutes(sec: float) -> str:
@@ -132,7 +134,8 @@ def _sensitivity(a: ValidationInputs, r: ReportInputs, log: Callable[[str], None
     rdir = a.sensitivity.parent / f"{a.sensitivity.name}_robustness"
     r.rob = sensitivity.run_robustness(rdir, rfac, replicates=a.robust_replicates,
                                        days=a.robust_days, warmup=30, root_seed=root_seed + 1,
-                                       workers=a.workers, settings=a.settings, log=log)
+                                       workers=a.workers, settings=a.settings,
+                                       scenarios=a.robust_scenarios or None, log=log)
     r.rob.update(replicates=a.robust_replicates, days=a.robust_days, warmup=30)
     rt = [patterns.batch_time(rdir / s) for s in ("reference", "corners")]
     run_s = sum(x["run_seconds"] for x in rt)

@@ -131,18 +131,20 @@ def policy_scenarios() -> list[str]:
 def run_robustness(out_dir: Path, factors: Sequence[dict[str, Any]], *, replicates: int,
                    days: int, warmup: int, root_seed: int, workers: int,
                    settings: dict[str, Any] | None = None,
+                   scenarios: Sequence[str] | None = None,
                    log: Callable[[str], None] = print) -> dict[str, Any]:
     """Policy effects vs baseline at the defaults and at the low/high corners of ``factors``.
 
     Two batch experiments through the runner (resumable, common random numbers: the same
     seeds in every scenario and at every corner): ``<out_dir>/reference`` at the defaults and
-    ``<out_dir>/corners`` on the grid of the factors' low and high values.
+    ``<out_dir>/corners`` on the grid of the factors' low and high values. ``scenarios``
+    (default: those of ``experiments/policy_comparison.toml``) must include ``baseline``.
     """
     from experiments.executors import ExecutorSpec
     from experiments.loading import experiment_from_dict
     from experiments.runner import run_batch
 
-    common = {"scenarios": policy_scenarios(), "baseline": "baseline",
+    common = {"scenarios": list(scenarios or policy_scenarios()), "baseline": "baseline",
               "replicates": replicates, "days": days, "warmup": warmup,
               "root_seed": root_seed, "metrics": ["share_satisfied", "coverage_basic_all"],
               "settings": dict(settings or {})}
