@@ -109,7 +109,7 @@ def _check_manifest(store: ResultStore, problem: Problem) -> dict[str, Any] | No
                        "start over")
 
 
-def _write_manifest(store: ResultStore, problem: Problem) -> None:
+def _write_manifest(store: ResultStore, problem: Problem, log: Callable[[str], None]) -> None:
     manifest = _check_manifest(store, problem)
     fresh = {"identity_hash": problem.identity_hash(), "definition": problem.definition(),
              "seeds": problem.seeds, "holdout_seeds": problem.holdout_seeds,
@@ -119,6 +119,10 @@ def _write_manifest(store: ResultStore, problem: Problem) -> None:
                     "code_version": code_version(), "environment": environment(), **fresh}
     else:
         manifest.update(fresh, resumed=now())
+        if manifest.get("code_version") != code_version():
+            log(f"note: {store.root} was started with code {manifest.get('code_version')!r}; "
+                f"now {code_version()!r}. Runs already stored are reused (they are keyed by "
+                "scenario and seed, not code); pass --force to start over.")
     store.write_manifest(manifest)
     if Path(problem.file).is_file():
         atomic_write_bytes(store.root / "problem.toml", Path(problem.file).read_bytes())
@@ -154,7 +158,7 @@ def run_optimize(problem: Problem, out_dir: str | Path, executor: ExecutorSpec |
                 f"{lock.stale.get('pid')} on {lock.stale.get('host')})")
         for name in store.clean_temporary():
             log(f"note: removed {name}, left by a search that is gone")
-        _write_manifest(store, problem)
+        _write_manifest(store, problem, log)
         with open_executor(spec) as ex:
             search = Search(problem, store, ex if ex is not None else ExecutorSpec(workers=0),
                             log=log, progress=progress,
