@@ -154,3 +154,12 @@ def test_a_policy_switched_off_is_dropped_and_its_parameters_do_not_matter():
     on = apply_mix(base, levers, {"policy.elderly_canteen": True,
                                   "policy.elderly_canteen.n_canteens": 3})
     assert on.policies[0]["params"]["n_canteens"] == 3
+
+
+def test_lever_values_from_the_optimiser_become_plain_values():
+    share = Lever("policy.rent_subsidy.share", "real", 0.0, 0.4, step=0.05)
+    assert share.clean(0.1234) == 0.1 and share.clean(0.39) == 0.4 and share.clean(0.5) == 0.4
+    n = Lever("policy.mobile_vendors.n_buses", "integer", 0, 3)
+    assert n.clean(2.0) == 2 and isinstance(n.clean(2.0), int)
+    assert Lever("policy.elderly_canteen", "switch").clean(1) is True
+    assert (n.corner(False), n.corner(True)) == (0, 3)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from experiments.optimize.objectives import COST_METRIC
 from experiments.optimize.tables import primary_objective, stat_col
@@ -47,6 +48,7 @@ def fig_front(root: Any, problem: Any, evaluations: pd.DataFrame, pareto: pd.Dat
                        zorder=5, label="baseline")
         if budget:
             ax.axvline(budget, color="tab:orange", ls="--", lw=1, label="budget")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e3:,.0f}k"))
         ax.set_xlabel("public money per year (yuan)")
         ax.set_ylabel(f"{obj.metric} ({obj.stat.label})")
         ax.set_title(f"{'maximise' if obj.sense == 'max' else 'minimise'} {obj.metric}")

@@ -269,4 +269,8 @@ class Search:
         rows = [self.row(self.baseline)] if (self.baseline.candidate, 0) in \
             self.results.summaries else []
         rows += [self.row(e) for e in sorted(self.entries.values(), key=lambda e: e.first_ask)]
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        for lv in self.problem.levers:  # integers stay integers beside blanks (the baseline)
+            if lv.type == "integer" and lv.name in frame:
+                frame[lv.name] = frame[lv.name].astype("Int64")
+        return frame
