@@ -40,9 +40,9 @@ def fig_front(root: Any, problem: Any, evaluations: pd.DataFrame, pareto: pd.Dat
         ax.scatter(ok["cost_per_year"], ok[col], s=18, color="0.6", label="feasible mix")
         ax.scatter(bad["cost_per_year"], bad[col], s=18, marker="x", color="0.75",
                    label="infeasible mix")
-        if not pareto.empty:
-            p = pareto.sort_values("cost_per_year")
-            ax.plot(p["cost_per_year"], p[col], "-o", color="tab:blue", ms=5, label="front")
+        if not pareto.empty:  # a front of several objectives: its points, not a line
+            ax.scatter(pareto["cost_per_year"], pareto[col], s=34, color="tab:blue",
+                       zorder=4, label="front (all objectives)")
         if not base.empty:
             ax.scatter(base["cost_per_year"], base[col], marker="*", s=140, color="tab:red",
                        zorder=5, label="baseline")

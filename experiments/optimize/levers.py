@@ -161,7 +161,8 @@ def describe_mix(levers: tuple[Lever, ...], mix: dict[str, Any]) -> str:
         if isinstance(v, bool):
             text = "on" if v else "off"
         elif isinstance(v, float):
-            text = f"{v:.3g}" if math.isfinite(v) else str(v)
+            text = (str(v) if not math.isfinite(v) else f"{v:,.0f}" if abs(v) >= 1000
+                    else f"{v:.3g}")
         else:
             text = str(v)
         parts.append(f"{label}={text}")

@@ -59,12 +59,21 @@ def _problem(doc: Doc, p: Any, evaluations: pd.DataFrame) -> None:
 
 
 def _front_table(p: Any, pareto: pd.DataFrame) -> pd.DataFrame:
+    """The front, one row per distinct result.
+
+    Mixes that differ only in levers that did not matter (a placement with nothing to place)
+    give the same numbers: the first asked is shown, with their count.
+    """
     cols = {"mix": "mix", "cost_per_year": "yuan / year"}
     for o in p.objectives:
         if o.metric != COST_METRIC:
             cols[stat_col(o.metric, o.stat)] = f"{o.metric} ({o.stat.label})"
             cols[stat_col(o.metric, o.stat) + "__vs_baseline"] = "vs baseline"
-    return pareto[list(cols)].rename(columns=cols).head(MAX_FRONT_ROWS)
+    values = [c for c in cols if c != "mix"]
+    table = pareto[list(cols)].copy()
+    table["same results"] = table.groupby(values, dropna=False)["mix"].transform("size")
+    table = table.drop_duplicates(subset=values).rename(columns=cols)
+    return table.head(MAX_FRONT_ROWS)
 
 
 def _budgets(doc: Doc, p: Any, holdout: pd.DataFrame) -> None:
@@ -80,6 +89,11 @@ def _budgets(doc: Doc, p: Any, holdout: pd.DataFrame) -> None:
             if p.holdout_replicates else
             f"The best mix within each budget (by `{obj.metric}`). No out-of-sample check "
             "(holdout_replicates = 0).")
+    cheapest = holdout["budget_level"].min()
+    missed = [lvl for lvl in p.budget_levels if lvl < cheapest]
+    if missed:
+        doc.add("p", "No mix on the front fits a budget of "
+                f"{' or '.join(_yuan(v) for v in missed)} yuan a year.")
     rows = []
     for _, r in holdout.iterrows():
         lvl = r["budget_level"]
@@ -112,6 +126,9 @@ def build_report(problem: Any, root: Path, evaluations: pd.DataFrame, pareto: pd
         doc.add("fig", fig, "Cost per year against each gain: every mix, the front, the "
                 "baseline and the budget")
     doc.add("table", _front_table(p, pareto))
+    doc.add("p", "`same results`: mixes of the front with identical numbers (they differ only "
+            "in a lever that did not matter, such as the placement of zero buses); the first "
+            "asked is shown.")
     if len(pareto) > MAX_FRONT_ROWS:
         doc.add("p", f"(first {MAX_FRONT_ROWS} of {len(pareto)}; all in pareto.parquet)")
     doc.add("h2", "Best mix within each budget, and out of sample")
