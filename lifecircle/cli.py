@@ -207,8 +207,8 @@ def cmd_validation(args: argparse.Namespace) -> int:
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
-    """Search for the best policy mix for a budget (see experiments/optimize)."""
-    from experiments.optimize.cli import cmd_optimize as run
+    """Search for the best policy mix for a budget (lifecircle/optimize.py)."""
+    from lifecircle.optimize import cmd_optimize as run
 
     return run(args)
 
@@ -336,7 +336,7 @@ def _add_validation(sub: Any) -> None:
 
 
 def _add_optimize(sub: Any) -> None:
-    from experiments.optimize.cli import add_arguments
+    from lifecircle.optimize import add_arguments
 
     o = sub.add_parser(
         "optimize", help="search for the best policy mix for a budget (many objectives)",

@@ -1,7 +1,7 @@
 """Greedy cover against the exact MCLP on a city: residents reached per site, then the simulation.
 
-``python -m experiments.optimize.placement_study [--days 425] [--seeds 3] [--workers 2]``
-prints the Markdown tables of docs/OPTIMIZE.md ("Where to put things"):
+``python -m experiments.optimize.placement_study`` (or ``main(days, seeds, workers)``) prints
+the Markdown tables of docs/OPTIMIZE.md ("Where to put things"):
 
 1. **At placement** (day 0): for canteens (elderly residents without a canteen within its
    standard walk) and bus stops (residents without fresh food within its standard walk), the
@@ -13,7 +13,6 @@ prints the Markdown tables of docs/OPTIMIZE.md ("Where to put things"):
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 import numpy as np
@@ -88,18 +87,18 @@ def simulate(days: int, seeds: list[int], spec: ExecutorSpec) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Print both tables as Markdown."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--days", type=int, default=WARMUP + 365)
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--workers", type=int, default=2)
-    a = p.parse_args(argv)
+def main(days: int = WARMUP + 365, seeds: int = 2, workers: int = 2) -> None:
+    """Print the tables as Markdown (``seeds`` replicate seeds, ``workers`` processes)."""
     doc = Doc()
-    doc.add("table", pd.DataFrame([_placement_row(*c[:2], n, c[3]) for c in CASES
-                                   for n in c[2]]))
-    doc.add("table", simulate(a.days, replicate_seeds(7, a.seeds),
-                              ExecutorSpec(workers=a.workers)))
+    sim = simulate(days, replicate_seeds(7, seeds), ExecutorSpec(workers=workers))
+    for kind, param, ns, category in CASES:
+        doc.add("h3", f"{kind}: residents reached at placement")
+        doc.add("table", pd.DataFrame([_placement_row(kind, param, n, category)
+                                       for n in ns]).drop(columns="policy").astype(
+                                           {param: str, "sites": str, "lacking": str}))
+        doc.add("h3", f"{kind}: simulated, {seeds} seeds, policies' first year")
+        doc.add("table", sim[sim["policy"] == kind].dropna(axis=1, how="all")
+                .drop(columns="policy").astype({param: str}))
     print(doc.markdown())
 
 

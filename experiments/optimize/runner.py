@@ -191,3 +191,22 @@ def run_optimize(problem: Problem, out_dir: str | Path, executor: ExecutorSpec |
             outcome.report = write_report(problem, out, outcome.evaluations, outcome.pareto,
                                           outcome.holdout)
     return outcome
+
+
+def planned_runs(problem: Any) -> int:
+    """Runs the search plans at most: every mix and the baseline on every seed, then holdout."""
+    n_gen = -(-problem.evaluations // problem.population)
+    chosen = max(1, len(problem.budget_levels))
+    return ((n_gen * problem.population + 1) * problem.replicates
+            + (chosen + 1) * problem.holdout_replicates)
+
+
+def estimate_seconds(problem: Any, workers: int) -> tuple[float, str]:
+    """Wall time estimate of the whole search and the city it is for (largest mix)."""
+    from experiments.optimize.levers import apply_mix
+    from model.footprint import estimate
+
+    high = apply_mix(problem.base, problem.levers,
+                     {lv.name: lv.corner(True) for lv in problem.levers})
+    fp = estimate(high.params)
+    return planned_runs(problem) * fp.run_seconds(problem.days) / max(1, workers), fp.describe()

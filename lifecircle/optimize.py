@@ -1,4 +1,8 @@
-"""``lifecircle optimize FILE``: its arguments and what it does (registered in lifecircle/cli.py)."""
+"""``lifecircle optimize FILE``: its arguments and what it does (registered in cli.py).
+
+The search itself is ``experiments.optimize`` (docs/OPTIMIZE.md); this module only reads the
+arguments, prints, and returns an exit code (:mod:`lifecircle.exits`).
+"""
 
 from __future__ import annotations
 
@@ -29,30 +33,16 @@ def add_arguments(p: argparse.ArgumentParser, int_in: Any, max_workers: int) -> 
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
-def planned_runs(problem: Any) -> int:
-    """Runs the search plans at most: every mix and the baseline on every seed, then holdout."""
-    n_gen = -(-problem.evaluations // problem.population)
-    chosen = max(1, len(problem.budget_levels))
-    return ((n_gen * problem.population + 1) * problem.replicates
-            + (chosen + 1) * problem.holdout_replicates)
-
-
-def estimate_seconds(problem: Any, workers: int) -> tuple[float, str]:
-    """Wall time estimate of the whole search and the city it is for (largest mix)."""
-    from experiments.optimize.levers import apply_mix
-    from model.footprint import estimate
-
-    high = apply_mix(problem.base, problem.levers,
-                     {lv.name: lv.corner(True) for lv in problem.levers})
-    fp = estimate(high.params)
-    return planned_runs(problem) * fp.run_seconds(problem.days) / max(1, workers), fp.describe()
-
-
 def cmd_optimize(args: argparse.Namespace) -> int:
     """Search for the best policy mixes of a problem file (or check it with --dry-run)."""
     from experiments.executors import ExecutorSpec
     from experiments.optimize.problem import load_problem
-    from experiments.optimize.runner import check_folder, run_optimize
+    from experiments.optimize.runner import (
+        check_folder,
+        estimate_seconds,
+        planned_runs,
+        run_optimize,
+    )
     from model.footprint import check_time
 
     if args.scheduler and args.local_cluster:
