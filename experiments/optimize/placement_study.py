@@ -97,8 +97,9 @@ def main(days: int = WARMUP + 365, seeds: int = 2, workers: int = 2) -> None:
                                        for n in ns]).drop(columns="policy").astype(
                                            {param: str, "sites": str, "lacking": str}))
         doc.add("h3", f"{kind}: simulated, {seeds} seeds, policies' first year")
-        doc.add("table", sim[sim["policy"] == kind].dropna(axis=1, how="all")
-                .drop(columns="policy").astype({param: str}))
+        part = sim[sim["policy"] == kind].dropna(axis=1, how="all").drop(columns="policy")
+        part[param] = part[param].astype(int).astype(str)
+        doc.add("table", part[[param, *[c for c in part.columns if c != param]]])
     print(doc.markdown())
 
 
