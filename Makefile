@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # Mesa 3.5 needs Python >= 3.12: take python3.12 from PATH or from pyenv
 PYTHON312 := $(shell command -v python3.12 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -1)
 
-.PHONY: setup run test browser lint bench
+.PHONY: setup run test browser lint bench screenshot classroom
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "error: Python 3.12 not found (install it or put python3.12 on PATH)"; exit 1; }
@@ -28,8 +28,16 @@ browser: setup
 	$(PY) -m viz.assets
 
 test: browser
-	$(VENV)/bin/ruff check model experiments validation lifecircle viz tests benchmarks
+	$(VENV)/bin/ruff check model experiments validation lifecircle mapdata viz tests benchmarks
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: setup
 	$(PY) benchmarks/bench_choice.py
+
+# the README's picture of the browser view (tests never write it)
+screenshot: browser
+	$(PY) -m viz.screenshot docs/viz-screenshot.png
+
+# server CPU and memory with 1, 10 and 30 browser sessions (minutes; see the README)
+classroom: browser
+	$(PY) benchmarks/bench_classroom.py

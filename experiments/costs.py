@@ -3,6 +3,11 @@
 Extra cost is the paired (same seed) difference of ``public_cost_per_year`` (see
 :mod:`experiments.summary` for how a run's spending is summarized); gains are paired
 differences of run summaries; intervals are paired bootstrap intervals.
+
+The benefit-cost ratio is the consumer surplus gained per year (``surplus_yuan_total``, the
+day's expected surplus of all residents, averaged over the measured days, times 365) over the
+extra public cost per year: yuan of residents' welfare per yuan of public money. Surplus is a
+difference measure (levels are defined up to a constant), so only its gain is used.
 """
 
 from __future__ import annotations
@@ -58,6 +63,8 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str, *,
                                    "extra_cost_per_year": float(dc.mean())}
             idx = rng.integers(0, len(dc), size=(n_boot, len(dc)))
             boot_cost = dc[idx].mean(axis=1)
+            row.update(_benefit_cost(summary, baseline, scen, int(point), pc, dc, idx,
+                                     boot_cost, alpha))
             extra = [*gains, "satisfied_residents"]
             for m in extra:
                 if m == "satisfied_residents":
@@ -87,3 +94,27 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str, *,
                 row[f"{name}_per_10k_high"] = hi
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _benefit_cost(summary: pd.DataFrame, baseline: str, scen: str, point: int,
+                  pc: pd.DataFrame, dc: np.ndarray, idx: np.ndarray, boot_cost: np.ndarray,
+                  alpha: float) -> dict[str, float]:
+    """Consumer surplus gained per year and per yuan of extra public money (with its CI)."""
+    nan = float("nan")
+    out = {"surplus_gain_per_year": nan, "benefit_per_yuan": nan, "benefit_per_yuan_low": nan,
+           "benefit_per_yuan_high": nan}
+    if "surplus_yuan_total" not in summary.columns:
+        return out
+    pf = paired_frame(summary, "surplus_yuan_total", baseline, scen, point)
+    pf = pf.merge(pc[["replicate"]], on="replicate")
+    gain = (pf["scen"].to_numpy() - pf["base"].to_numpy()) * 365.0
+    if len(gain) != len(dc) or not len(gain):
+        return out
+    out["surplus_gain_per_year"] = float(gain.mean())
+    if dc.mean() > 0:
+        out["benefit_per_yuan"] = float(gain.mean() / dc.mean())
+        if np.all(boot_cost > 0):
+            ratio = gain[idx].mean(axis=1) / boot_cost
+            out["benefit_per_yuan_low"], out["benefit_per_yuan_high"] = (
+                float(x) for x in np.quantile(ratio, [alpha, 1 - alpha]))
+    return out

@@ -17,20 +17,18 @@ from typing import Any
 import pandas as pd
 
 from experiments.costs import cost_effectiveness
-from experiments.indices import morris_indices, point_means, sobol_indices
 from experiments.lock import FolderLock
 from experiments.outputs import claim_output_dir, read_marker
 from experiments.plan import REFERENCE_POINT
+from experiments.report_brief import effective_shares, in_brief, threshold_lines
+from experiments.report_design import morris, sobol, surfaces
 from experiments.report_doc import Block, Doc
 from experiments.report_figures import (
     fig_cost,
     fig_coverage,
     fig_forest,
-    fig_morris,
     fig_subgroups,
-    fig_surface,
     fig_timeseries,
-    figure_name,
 )
 from experiments.report_tables import (
     add_separation_warnings,
@@ -52,7 +50,7 @@ REPORT_PATTERNS = ("report.md", "report.html", "fig_*.png", ".*.tmp")
 _DIMENSION = {"old": ("community type", "old"), "new": ("community type", "new"),
               "elderly": ("group", "elderly"), "nonelderly": ("group", "others")}
 SUBGROUP_METRICS = tuple((f"{base}_{g}", *_DIMENSION.get(g, ("group", g)))
-                         for base in ("share_satisfied", "coverage_basic_all")
+                         for base in ("surplus_yuan", "share_satisfied", "coverage_basic_all")
                          for g in SUBGROUPS)
 """(metric, dimension, subgroup) of every subgroup metric the report breaks down."""
 TIME_SERIES = ("share_satisfied", "coverage_basic_all", "unmet_rate", "public_spend")
@@ -164,24 +162,31 @@ def _build(x: _Inputs) -> Doc:
                    .mean(numeric_only=True).assign(point=0))
     multi_point = bool(x.factors) and not screening
     diffs = _differences(doc, x, summary, multi_point, screening)
-    _subgroups(doc, x, summary, multi_point)
+    sub = _subgroups(doc, x, summary, multi_point)
+    lines = _lines(doc, x, summary) if not screening else pd.DataFrame()
     ce = cost_effectiveness(summary, x.baseline, seed=x.seed + 2)
     glance = at_a_glance(diffs, ce, x.metrics, x.points if multi_point else None)
+    top: list[Block] = []
+    if not multi_point and not screening and not diffs.empty:
+        top += [Block("h2", "In brief"),
+                Block("list", in_brief(pd.concat([diffs, sub]), ce, x.baseline, x.others,
+                                       int(x.definition.get("replicates") or 0), lines))]
     if not glance.empty:
-        doc.blocks[glance_at:glance_at] = [
-            Block("h2", "At a glance"),
-            Block("p", "Difference from the baseline with its 95% interval (pp for shares); "
-                       "**bold** where the interval excludes zero. Extra public cost per "
-                       "year and what 10,000 yuan a year of it buys in share satisfied."),
-            Block("table", glance)]
+        top += [Block("h2", "At a glance"),
+                Block("p", "Difference from the baseline with its 95% interval (pp for shares, "
+                           "yuan a resident a day for consumer surplus); **bold** where the "
+                           "interval excludes zero. Extra public cost per year, the consumer "
+                           "surplus it buys per yuan, and what 10,000 yuan a year buys in "
+                           "share satisfied."),
+                Block("table", glance)]
+    doc.blocks[glance_at:glance_at] = top
     _costs(doc, x, ce, multi_point)
     _series_and_coverage(doc, x, summary)
     if x.factors and x.method in ("grid", "lhs"):
-        _surfaces(doc, x)
-    if x.factors and x.method == "morris":
-        _morris(doc, x)
-    if x.factors and x.method == "sobol":
-        _sobol(doc, x)
+        surfaces(doc, x.summary, x.points, x.factors, x.metrics, x.out)
+    if x.factors and x.method in ("morris", "sobol"):
+        (morris if x.method == "morris" else sobol)(doc, x.summary, x.points, x.factors,
+                                                    _jobs(x, 3), x.definition, x.out, x.seed)
     failed = x.runs[x.runs["status"] == "failed"]
     if not failed.empty:
         doc.add("h2", "Failed runs")
@@ -249,10 +254,10 @@ def _differences(doc: Doc, x: _Inputs, summary: pd.DataFrame, multi_point: bool,
     return diffs
 
 
-def _subgroups(doc: Doc, x: _Inputs, summary: pd.DataFrame, multi_point: bool) -> None:
+def _subgroups(doc: Doc, x: _Inputs, summary: pd.DataFrame, multi_point: bool) -> pd.DataFrame:
     sub_metrics = [m for m, _, _ in SUBGROUP_METRICS if m in summary.columns]
     if not sub_metrics:
-        return
+        return pd.DataFrame()
     doc.add("h2", "For whom: old / new communities, elderly / others")
     sub = paired_differences(summary, sub_metrics, x.baseline, scenarios=x.others,
                              n_boot=N_BOOT, level=CI_LEVEL, test=x.test, seed=x.seed + 1)
@@ -269,6 +274,7 @@ def _subgroups(doc: Doc, x: _Inputs, summary: pd.DataFrame, multi_point: bool) -
     if not levels.empty:
         doc.add("p", "Levels (post-warm-up means over replicates, %) and gaps:")
         doc.add("table", levels)
+    return sub
 
 
 def _costs(doc: Doc, x: _Inputs, ce: pd.DataFrame, multi_point: bool) -> None:
@@ -276,14 +282,46 @@ def _costs(doc: Doc, x: _Inputs, ce: pd.DataFrame, multi_point: bool) -> None:
         return
     doc.add("h2", "Public cost and cost-effectiveness")
     doc.add("p", "Extra cost is public spending per year of the run (warm-up included, so "
-                 "one-off set-up costs count), paired with the baseline. Gains per 10,000 "
-                 "yuan are percentage points gained per 10,000 yuan of extra spending a year "
-                 "(95% bootstrap interval); 'satisfied per 10k' counts extra satisfied "
-                 "residents. Ratios are left blank where a policy costs nothing extra.")
+                 "one-off set-up costs count), paired with the baseline. 'Welfare per yuan' is "
+                 "the benefit-cost ratio: consumer surplus gained by all residents in a year "
+                 "(`surplus_yuan_total` x 365) per yuan of extra public spending a year, with "
+                 "its 95% bootstrap interval; above 1, residents gain more than the public "
+                 "pays. Gains per 10,000 yuan are percentage points gained per 10,000 yuan of "
+                 "extra spending a year; 'satisfied per 10k' counts extra satisfied residents. "
+                 "Ratios are left blank where a policy costs nothing extra.")
     doc.add("table", display_ce(ce, multi_point))
     fig = fig_cost(x.out, ce, "fig_cost.png")
     if fig:
         doc.add("fig", fig, "Extra public cost vs. gain in share satisfied")
+    shares = effective_shares(x.summary, x.scenarios)
+    if not shares.empty:
+        doc.add("p", "Budgeted rent subsidies pace their share over the budget year so that it "
+                     "lasts the year and never exceeds the budget; the share of rent they "
+                     "actually paid (`rent_subsidy_share`, mean over the measured days):")
+        doc.add("table", shares)
+
+
+def _lines(doc: Doc, x: _Inputs, summary: pd.DataFrame) -> pd.DataFrame:
+    """Whether a change in the share satisfied rests on where the line is drawn."""
+    tab = threshold_lines(summary, x.baseline, x.others, n_boot=N_BOOT, level=CI_LEVEL,
+                          test=x.test, seed=x.seed + 3)
+    if tab.empty:
+        return tab
+    config = x.manifest.get("config") if isinstance(x.manifest.get("config"), dict) else {}
+    params = ((config.get("scenario_configs") or {}).get(x.baseline) or {}).get("params", {})
+    thr, band = params.get("satisfied_threshold"), params.get("satisfied_threshold_band")
+    where = (f" (lines at {thr - band:.2f}, {thr:.2f} and {thr + band:.2f} on the 0-1 "
+             "satisfaction scale)") if thr is not None and band is not None else ""
+    doc.add("h2", "How much rests on the line")
+    doc.add("p", "A resident counts as satisfied when its satisfaction is at or above a line"
+                 f"{where}. Each scenario's change in the share satisfied at a lower, the "
+                 "default and a higher line, and the change in the distribution of "
+                 "satisfaction (points on a 0-100 scale), with 95% intervals. 'Rests on the "
+                 "line' marks a scenario whose verdict (better, worse, not separated) "
+                 "changes with the line: read its share satisfied with care, and its "
+                 "consumer surplus first.")
+    doc.add("table", tab)
+    return tab
 
 
 def _series_and_coverage(doc: Doc, x: _Inputs, summary: pd.DataFrame) -> None:
@@ -299,77 +337,21 @@ def _series_and_coverage(doc: Doc, x: _Inputs, summary: pd.DataFrame) -> None:
     cov = [f"coverage_{c}" for c in category_names() if f"coverage_{c}" in summary.columns]
     if not cov:
         return
-    doc.add("h2", "15-minute coverage per category")
+    doc.add("h2", "Coverage within each category's standard walk")
     base_pts = summary[summary["point"].isin([0, REFERENCE_POINT])]
     tab = base_pts.groupby("scenario")[cov].mean() * 100
     tab = tab.reindex([s for s in x.scenarios if s in tab.index])
     tab.columns = [c.removeprefix("coverage_") for c in tab.columns]
     doc.add("table", tab.reset_index())
     doc.add("fig", fig_coverage(x.out, tab, "fig_coverage.png"),
-            "Share of residents (%) with each category within their own 15-minute walk")
-
-
-def _surfaces(doc: Doc, x: _Inputs) -> None:
-    doc.add("h2", "Response surfaces")
-    pm = point_means(x.summary[x.summary["point"] >= 0], x.points, x.metrics)
-    doc.add("p", "Mean over replicates at each design point. Levers: "
-            + (", ".join(f["name"] for f in x.factors if f["role"] == "lever") or "none")
-            + "; uncertainties: "
-            + (", ".join(f["name"] for f in x.factors if f["role"] == "uncertainty")
-               or "none") + ".")
-    for m in x.metrics[:4]:
-        fig = fig_surface(x.out, pm, x.factors, m, figure_name("surface", m))
-        if fig:
-            doc.add("fig", fig, f"Response of {m} to the swept factors")
-    doc.add("table", pm[["scenario", "point", *[f["name"] for f in x.factors],
-                         *x.metrics[:4]]])
+            "Share of residents (%) who reach each category within its standard walk "
+            "(10 minutes for daily basics, 15 for quality formats) at their own speed")
 
 
 def _jobs(x: _Inputs, n_metrics: int) -> list[tuple[str, str, str | None]]:
+    """(scenario, metric, baseline or None) of the sensitivity analyses to report."""
     done = set(x.summary["scenario"])
     jobs: list[tuple[str, str, str | None]] = [
         (scen, m, None) for scen in x.scenarios if scen in done for m in x.metrics[:n_metrics]]
     jobs += [(scen, x.metrics[0], x.baseline) for scen in x.others if x.metrics]
     return jobs
-
-
-def _morris(doc: Doc, x: _Inputs) -> None:
-    doc.add("h2", "Sensitivity screening (Morris elementary effects)")
-    doc.add("p", "mu* (mean absolute elementary effect) ranks how much each factor moves the "
-                 "output; sigma shows non-linearity or interactions. Outputs are means over "
-                 "replicates at each trajectory point.")
-    levels = int((x.definition.get("design") or {}).get("levels", 4))
-    figs_done = 0
-    for scen, m, base in _jobs(x, 3):
-        try:
-            mi = morris_indices(x.summary, x.points, x.factors, m, scen, levels=levels,
-                                baseline=base, seed=x.seed)
-        except ValueError as exc:
-            doc.add("warn", f"{scen} / {m}: {exc}")
-            continue
-        title = f"{scen}: {m}" if base is None else f"effect of {scen} vs {base}: {m}"
-        doc.add("h3", title)
-        doc.add("table", mi)
-        if figs_done < 8:
-            labels = (scen, m) if base is None else (scen, m, "effect")
-            doc.add("fig", fig_morris(x.out, mi, figure_name("morris", *labels)),
-                    f"Morris mu* vs sigma: {title}")
-            figs_done += 1
-
-
-def _sobol(doc: Doc, x: _Inputs) -> None:
-    doc.add("h2", "Variance-based sensitivity (Sobol indices)")
-    doc.add("p", "S1 is the share of the output's variance due to the factor alone, ST the "
-                 "share due to it including its interactions (SALib, Saltelli sample); "
-                 "'conf' is the half-width of a 95% bootstrap interval. Sampling error can "
-                 "push an index slightly below 0 or above 1.")
-    second = bool((x.definition.get("design") or {}).get("second_order"))
-    for scen, m, base in _jobs(x, 3):
-        try:
-            si = sobol_indices(x.summary, x.points, x.factors, m, scen, second_order=second,
-                               baseline=base, seed=x.seed)
-        except ValueError as exc:
-            doc.add("warn", f"{scen} / {m}: {exc}")
-            continue
-        doc.add("h3", f"{scen}: {m}" if base is None else f"effect of {scen} vs {base}: {m}")
-        doc.add("table", si)

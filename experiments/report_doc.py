@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.stats import is_share
+from model.metrics import describe_metric
 
 
 @dataclass
@@ -148,10 +148,4 @@ def fmt_p(p: float) -> str:
 
 def unit(metric: str) -> str:
     """The unit a metric's differences are shown in (``pp``, ``min``, ``yuan`` or ``""``)."""
-    if is_share(metric):
-        return "pp"
-    if metric == "mean_walk_min":
-        return "min"
-    if metric.startswith("public"):
-        return "yuan"
-    return ""
+    return {"share": "pp", "minutes": "min", "yuan": "yuan"}.get(describe_metric(metric)[1], "")

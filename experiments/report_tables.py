@@ -14,7 +14,8 @@ import pandas as pd
 
 from experiments.plan import REFERENCE_POINT
 from experiments.report_doc import Doc, fmt_p, unit
-from experiments.stats import is_share, pairwise_separation
+from experiments.stats import pairwise_separation
+from model.metrics import describe_metric, is_share
 
 
 def display_diffs(df: pd.DataFrame, point_label: bool) -> pd.DataFrame:
@@ -26,7 +27,8 @@ def display_diffs(df: pd.DataFrame, point_label: bool) -> pd.DataFrame:
         if point_label:
             row["point"] = "ref" if r.point == REFERENCE_POINT else str(r.point)
         row.update({
-            "metric": r.metric, "unit": unit(r.metric), "n": int(r.n),
+            "what": describe_metric(r.metric)[0], "metric": r.metric, "unit": unit(r.metric),
+            "n": int(r.n),
             "baseline": r.baseline_mean * k, "scenario mean": r.scenario_mean * k,
             "difference": r.diff * k, "CI low": r.ci_low * k, "CI high": r.ci_high * k,
             "d_z": r.d_z, "p": fmt_p(r.p_value), "p (Holm)": fmt_p(r.p_holm),
@@ -75,7 +77,8 @@ def at_a_glance(diffs: pd.DataFrame, ce: pd.DataFrame, metrics: Sequence[str],
     """One row per scenario (and point): headline differences, extra cost, gain per yuan."""
     if diffs.empty:
         return pd.DataFrame()
-    keys = [m for m in ("share_satisfied", "coverage_basic_all") if m in set(diffs["metric"])]
+    keys = [m for m in ("surplus_yuan", "share_satisfied", "coverage_basic_all")
+            if m in set(diffs["metric"])]
     keys = keys or list(metrics[:2])
     factor_cols = [c for c in points.columns if c != "point"] if points is not None else []
     by_point = points.set_index("point") if factor_cols else None
@@ -99,6 +102,8 @@ def at_a_glance(diffs: pd.DataFrame, ce: pd.DataFrame, metrics: Sequence[str],
             c = ce[(ce["scenario"] == scen) & (ce["point"] == point)]
             if not c.empty:
                 row["extra cost/yr (yuan)"] = float(c["extra_cost_per_year"].iloc[0])
+                if "benefit_per_yuan" in c.columns:
+                    row["welfare per yuan"] = float(c["benefit_per_yuan"].iloc[0])
                 if "share_satisfied_per_10k" in c.columns:
                     row["satisfied pp per 10k yuan/yr"] = float(
                         c["share_satisfied_per_10k"].iloc[0])
@@ -151,6 +156,13 @@ def display_ce(ce: pd.DataFrame, point_label: bool) -> pd.DataFrame:
                                   strict=True)]
     if "satisfied_per_10k" in ce.columns:
         out["satisfied residents per 10k"] = ce["satisfied_per_10k"]
+    if "benefit_per_yuan" in ce.columns:
+        out["surplus gain/yr (yuan)"] = ce["surplus_gain_per_year"]
+        out["welfare per yuan"] = ce["benefit_per_yuan"]
+        out["welfare per yuan CI"] = [
+            "–" if math.isnan(lo) else f"[{lo:.2f}, {hi:.2f}]"
+            for lo, hi in zip(ce["benefit_per_yuan_low"], ce["benefit_per_yuan_high"],
+                              strict=True)]
     return out
 
 

@@ -25,16 +25,8 @@ import pandas as pd
 
 from experiments.plan import REFERENCE_POINT
 
+
 #: Metrics expressed as shares (0..1); reported in percentage points.
-SHARE_PREFIXES = ("share_", "coverage_", "unmet_rate", "chain_rate", "satisfaction_mean",
-                  "gini_")
-
-
-def is_share(metric: str) -> bool:
-    """Return whether a metric is a 0..1 share (reported in percentage points)."""
-    return metric.startswith(SHARE_PREFIXES)
-
-
 def holm(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
     """Holm step-down adjustment of p-values (NaNs are left out and stay NaN).
 

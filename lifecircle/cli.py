@@ -47,6 +47,19 @@ def _int_in(lo: int, hi: int) -> Callable[[str], int]:
     return parse
 
 
+def _float_in(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not lo <= value <= hi:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"{value} is out of range; allowed {lo}..{hi:,}")
+        return value
+
+    return parse
+
+
 def parse_sets(items: list[str]) -> dict[str, Any]:
     """Parse ``--set key=value`` items; values are TOML literals, else strings.
 
@@ -217,7 +230,8 @@ def cmd_viz(args: argparse.Namespace) -> int:
     """Serve the browser visualization on 127.0.0.1."""
     from viz.server import serve
 
-    return serve(host=args.host, port=args.port, open_browser=args.open)
+    return serve(host=args.host, port=args.port, open_browser=args.open,
+                 idle_minutes=args.idle_minutes)
 
 
 # ------------------------------------------------------------------------------ parser
@@ -235,12 +249,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare(sub)
     _add_validation(sub)
     _add_optimize(sub)
+    _add_import(sub)
     z = sub.add_parser("viz", help="serve the browser visualization on 127.0.0.1")
     z.add_argument("--host", default="127.0.0.1")
     z.add_argument("--port", type=_int_in(1, 65535), default=8765)
     z.add_argument("--open", action="store_true", help="open a browser tab")
+    z.add_argument("--idle-minutes", type=_float_in(1.0, 1440.0), default=None, metavar="MIN",
+                   help="drop a session's model after this many idle minutes (default 20; "
+                        "also LIFECIRCLE_VIZ_IDLE_MINUTES)")
     z.set_defaults(func=cmd_viz)
     return parser
+
+
+def _add_import(sub: Any) -> None:
+    from mapdata.cli import add_arguments, cmd_import
+
+    m = sub.add_parser("import", help="a neighbourhood from OSM extracts and POI tables")
+    add_arguments(m)
+    m.set_defaults(func=cmd_import)
 
 
 def _add_run(sub: Any) -> None:

@@ -46,6 +46,10 @@ class ResultsError(LifecircleError):
     """A results folder cannot be used as asked (another experiment's, locked, tampered)."""
 
 
+class MapDataError(LifecircleError):
+    """Map data cannot be imported (an extract, a POI table, a mapping table or the box)."""
+
+
 class OutputError(LifecircleError):
     """An output location is refused (not written by lifecircle, outside the output folder)."""
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .city import NEW, OLD, City, round_half_up
+from .city_layer import read_layer
 from .errors import ScenarioError
 from .params import Params
 
@@ -76,15 +77,25 @@ class Footprint:
 
 
 def estimate(params: Params) -> Footprint:
-    """Estimate cells, residents, candidate pairs, memory and time from the parameters."""
+    """Estimate cells, residents, candidate pairs, memory and time from the parameters.
+
+    An imported city (``city_layer``) is counted from its layer file.
+    """
     p = params
-    n = p.communities_x * p.communities_y
-    n_old = round_half_up(p.share_old * n)
-    per_kind = _one_block_of_each(p)
-    homes = n_old * per_kind[OLD][0] + (n - n_old) * per_kind[NEW][0]
-    residents = n_old * per_kind[OLD][1] + (n - n_old) * per_kind[NEW][1]
-    storefronts = n_old * per_kind[OLD][2] + (n - n_old) * per_kind[NEW][2]
-    cells = (p.communities_x * p.block_cells + 1) * (p.communities_y * p.block_cells + 1)
+    if p.city_layer:  # an imported city: its own counts
+        arrays, _ = read_layer(p.city_layer)
+        homes = len(arrays["home_xy"])
+        residents = int(arrays["home_capacity"].sum())
+        storefronts = len(arrays["storefront_xy"])
+        cells = int(arrays["cell_type"].size)
+    else:
+        n = p.communities_x * p.communities_y
+        n_old = round_half_up(p.share_old * n)
+        per_kind = _one_block_of_each(p)
+        homes = n_old * per_kind[OLD][0] + (n - n_old) * per_kind[NEW][0]
+        residents = n_old * per_kind[OLD][1] + (n - n_old) * per_kind[NEW][1]
+        storefronts = n_old * per_kind[OLD][2] + (n - n_old) * per_kind[NEW][2]
+        cells = (p.communities_x * p.block_cells + 1) * (p.communities_y * p.block_cells + 1)
     r = int(p.walk_cutoff_m / p.cell_size_m)
     reach_cells = min(cells, 2 * r * r + 2 * r + 1)
     offers_in_reach = min(storefronts, storefronts / cells * reach_cells) * SECONDARY_OFFERS

@@ -37,7 +37,8 @@ from mesa.discrete_space import OrthogonalMooreGrid
 from .agents import Resident, Shop
 from .categories import CategoryTable
 from .choice import needs_from_draws, run_choice
-from .city import OLD, City
+from .city import OLD
+from .city_layer import LayerCity, make_city, open_layer_shops
 from .economy import book_sales, settle_day
 from .entry import monthly_entry, open_initial_shops
 from .metrics import compute_metrics, coverage_matrix, metric_names
@@ -138,7 +139,7 @@ class CommerceModel(Model):
         self.spend_mult = np.array([p.spend_mult_low, 1.0, p.spend_mult_high])
         self.policy_kinds = tuple(sorted(POLICY_KINDS))
 
-        self.city = City(p, self.streams["city"])
+        self.city = make_city(p, self.streams["city"])  # generated, or read from p.city_layer
         self.grid = OrthogonalMooreGrid((self.city.width, self.city.height), torus=False,
                                         random=self.random)
         self.population = Population(p, self.city, self.streams["population"])
@@ -153,7 +154,10 @@ class CommerceModel(Model):
         self.shop_agents: dict[int, Shop] = {}
         self.today = DayRecord()
         self._move_in(0)
-        open_initial_shops(self, self.streams["shops"])
+        if isinstance(self.city, LayerCity):  # an imported city lists its shops
+            open_layer_shops(self, self.streams["shops"])
+        else:
+            open_initial_shops(self, self.streams["shops"])
         self.sync_agents()
         self.candidates = self._build_index()  # policies place things by today's coverage
         self.policies = [make_policy(spec) for spec in canonical_order(self.config.policies)]

@@ -37,6 +37,7 @@ from .categories import (
     make_category,
     read_toml,
 )
+from .city_layer import check_params_layer, layer_digest
 
 __all__ = ["CATEGORY_FILE", "SCENARIO_DIR", "Scenario", "category_names", "load_scenario",
            "scenario_names"]
@@ -77,6 +78,8 @@ class Scenario:
             "categories": {c.name: {k: v for k, v in dataclasses.asdict(c).items() if k != "name"}
                            for c in self.categories},
             "policies": [copy.deepcopy(p) for p in self.policies],
+            **({"city_layer_sha256": layer_digest(self.params.city_layer)}
+               if self.params.city_layer else {}),
         }
 
     def config_hash(self) -> str:
@@ -192,6 +195,8 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = (),
             origin_of_kind[str(pol["kind"])] = pol["where"]
             merged["policies"].append(pol)
     merged["params"].update({k: v for k, v in data.items() if k in PARAM_FIELDS})
+    if isinstance(data.get("city_layer"), str) and data["city_layer"]:  # relative to this file
+        merged["params"]["city_layer"] = str((path.parent / data["city_layer"]).resolve())
     cats = data.get("categories", {})
     if not isinstance(cats, dict):
         raise ScenarioError(str(path), "categories", "must be a table of category tables")
@@ -242,6 +247,7 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any], where: str) 
 def build_scenario(raw: dict[str, Any], where: str, name: str | None = None) -> Scenario:
     """Validate a raw merged mapping into a Scenario."""
     params = make_params(where, raw["params"])
+    check_params_layer(where, params)
     table = read_toml(SCENARIO_DIR / CATEGORY_FILE)
     for cat in raw["categories"]:
         if cat not in table:

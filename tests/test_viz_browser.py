@@ -1,154 +1,89 @@
-"""The student visualization in a real headless browser (Debian chromium + Python playwright).
+"""The student page in a real headless browser (Debian chromium + Python playwright).
 
-Starts ``viz/app.py`` under Solara on a free loopback port and drives it: the page loads with
-no request leaving the machine, map and plots render, Step / Play / Pause / Reset work, a
-pending change (seed, a policy lever) is announced and applied on Reset, the mobile-vendor
-scenario shows its buses on the map (checked pixel by pixel against the same model built here),
-and two browser sessions have independent models. Saves docs/viz-screenshot.png (the vendor
-scenario after a few days).
+One Solara server on a free loopback port serves every test here; each page load is its own
+session with its own model. What the page shows is checked against the same model built in
+the test (same scenario and seed): buses and converted storefronts pixel by pixel, a clicked
+cell's residents and shop, the CSV's every value. The server's results folder holds a tiny
+experiment made with ``lifecircle experiment``, so the page can replay one of its runs.
 """
 
 from __future__ import annotations
 
-import os
+import io
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
+import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `viz` importable without an installed package
-    sys.path.insert(0, str(ROOT))
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = ROOT / "docs" / "viz-screenshot.png"
-SCENARIO_DIR = Path(os.environ.get("LIFECIRCLE_SCENARIO_DIR") or ROOT / "scenarios")  # as viz.app
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-BUILD_TIMEOUT_MS = 90_000  # first model build in a fresh server may compile numba code
-UI_TIMEOUT_MS = 20_000
+from tests.viz_support import BUILD_TIMEOUT_MS, UI_TIMEOUT_MS, Session, needs_chromium, new_context
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="needs Debian chromium at /usr/bin/chromium "
-                              "(apt-get install -y chromium)"),
-]
-
+pytestmark = [pytest.mark.browser, needs_chromium]
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
 
+from model import METRIC_NAMES  # noqa: E402
+from model.agents import Shop  # noqa: E402
+from model.policies import Bus, IdleSpace  # noqa: E402
+from viz.levers import Settings, build_model  # noqa: E402
+from viz.mapview import MapPainter, storefront_cells  # noqa: E402
+from viz.palette import PLAIN, rgb8  # noqa: E402
+from viz.replay import finished_runs  # noqa: E402
+from viz.server import background  # noqa: E402
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+EXPERIMENT = """
+name = "viz_replay"
+description = "Two scenarios, one lever point: runs for the viewer to replay."
+scenarios = ["baseline", "mobile_vendors"]
+baseline = "baseline"
+replicates = 1
+days = 6
+warmup = 0
+root_seed = 11
+metrics = ["share_satisfied"]
+
+[design]
+method = "grid"
+
+[levers."policy.mobile_vendors.n_buses"]
+values = [3]
+"""
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory):
-    from viz import assets, server
+def experiment(tmp_path_factory):
+    """A results folder and the `lifecircle experiment` filling it (runs beside the server)."""
+    root = tmp_path_factory.mktemp("results")
+    spec = root.parent / "viz_replay.toml"
+    spec.write_text(EXPERIMENT)
+    cli = Path(sys.executable).with_name("lifecircle")
+    proc = subprocess.Popen([str(cli), "experiment", str(spec), "--workers", "0", "--no-progress",
+                             "--out", str(root / "viz_replay")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    yield root, proc
+    proc.communicate()
 
-    assets.fill(quiet=True)  # no-op when `python -m viz.assets` ran during set-up
-    port = _free_port()
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory, experiment):
     log = tmp_path_factory.mktemp("viz") / "server.log"
-    env = server.server_env()
-    with open(log, "w") as out:
-        proc = subprocess.Popen(server.command("127.0.0.1", port), env=env, cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"solara server did not start:\n{log.read_text()[-4000:]}")
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with background(log, env={"LIFECIRCLE_VIZ_RESULTS": str(experiment[0])}) as server:
+        yield server.url
     text = log.read_text()
-    # The server must never have tried to fetch an asset from the CDN.
-    assert "Could not load URL" not in text, text[-4000:]
+    assert "Could not load URL" not in text, text[-4000:]  # never fetched from a CDN
+    assert "Traceback" not in text, text[-4000:]
 
 
 @pytest.fixture(scope="module")
 def browser():
+    from tests.viz_support import CHROMIUM, CHROMIUM_ARGS
+
     with playwright_sync.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-class Session:
-    """One browser context (= one Solara session) with every request it makes recorded."""
-
-    def __init__(self, context, url: str):
-        self.urls: list[str] = []
-        self.errors: list[str] = []
-        self.page = context.new_page()
-        self.page.on("request", lambda r: self.urls.append(r.url))
-        self.page.on("websocket", lambda ws: self.urls.append(ws.url))
-        self.page.on("response", lambda r: self.errors.append(f"{r.status} {r.url}")
-                     if r.status >= 400 else None)
-        self.page.on("requestfailed", lambda r: self.errors.append(f"failed {r.url}"))
-        self.page.goto(url)
-        self.wait_ready()
-
-    # -- helpers ------------------------------------------------------------------------
-    def wait_ready(self, timeout: int = BUILD_TIMEOUT_MS) -> None:
-        """Wait until a model is built and the Step button is enabled."""
-        expect(self.page.locator(".lc-day")).to_be_visible(timeout=timeout)
-        expect(self.button("Step")).to_be_enabled(timeout=timeout)
-
-    def button(self, name: str):
-        return self.page.get_by_role("button", name=name, exact=True)
-
-    def day(self) -> int:
-        text = self.page.locator(".lc-day").inner_text()
-        return int(re.search(r"Day (\d+)", text).group(1))
-
-    def expect_day(self, n: int, timeout: int = UI_TIMEOUT_MS) -> None:
-        expect(self.page.locator(".lc-day")).to_have_text(re.compile(rf"^Day {n}\b"),
-                                                          timeout=timeout)
-
-    def step(self) -> None:
-        before = self.day()
-        self.button("Step").click()
-        self.expect_day(before + 1)
-
-    def assert_offline(self) -> None:
-        hosts = {urlparse(u).hostname for u in self.urls}
-        assert hosts <= LOCAL_HOSTS, f"requests left the machine: {sorted(hosts - LOCAL_HOSTS)}"
-        assert not self.errors, f"failed requests: {self.errors}"
-
-    def close(self) -> None:
-        self.page.close()
-
-
-def new_context(browser):
-    """A browser context whose requests to anything but this machine are aborted."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.route(
-        "**/*",
-        lambda route: route.continue_()
-        if urlparse(route.request.url).hostname in LOCAL_HOSTS else route.abort())
-    return context
 
 
 @pytest.fixture(scope="module")
@@ -160,148 +95,274 @@ def context(browser):
 
 @pytest.fixture
 def session(context, server_url):
-    s = Session(context, server_url)  # every page load is its own Solara session and model
+    s = Session(context, server_url)
     yield s
+    s.assert_offline()
     s.close()
 
 
-def _image_size(page, selector: str) -> tuple[int, int]:
-    return page.eval_on_selector(selector, "e => [e.naturalWidth, e.clientWidth]")
+def read_csv(session: Session) -> pd.DataFrame:
+    with session.page.expect_download() as info:
+        session.page.locator(".lc-download button, .lc-download a").first.click()
+    return pd.read_csv(io.BytesIO(Path(info.value.path()).read_bytes()))
 
 
-def test_page_loads_offline_and_renders(session):
+def test_page_loads_offline_with_plots_and_csv_from_day_0(session):
     page = session.page
-    expect(page.locator(".lc-map img")).to_be_visible(timeout=UI_TIMEOUT_MS)
-    natural, shown = _image_size(page, ".lc-map img")
-    assert natural > 300 and shown > 200, (natural, shown)
-    expect(page.locator(".lc-plots img")).to_be_visible(timeout=UI_TIMEOUT_MS)
-    natural, shown = _image_size(page, ".lc-plots img")  # one image, four plots
-    assert natural > 600 and shown > 400, (natural, shown)
-    expect(page.locator(".lc-legend")).to_contain_text("mobile-vendor bus")
-    expect(page.locator(".lc-legend")).to_contain_text("fresh food")
+    assert session.day() == 0
+    natural, shown = page.eval_on_selector(".lc-plots img", "e => [e.naturalWidth, e.clientWidth]")
+    assert natural > 600 and shown > 400
     expect(page.locator(".lc-summary")).to_contain_text("Satisfied residents")
     expect(page.locator(".lc-applied")).to_be_visible()
-    assert session.day() == 0
-    session.assert_offline()
+    # the legend lists only what the baseline map shows: shops, no buses or policy sites
+    legend = page.locator(".lc-legend")
+    expect(legend).to_contain_text("fresh food (basic)")
+    expect(legend).to_contain_text("chain outlet")
+    for absent in ("mobile-vendor bus", "bus stop", "a policy made"):
+        expect(legend).not_to_contain_text(absent)
+    # the series start at day 0 and are the model's own numbers
+    twin = build_model(Settings())
+    first = read_csv(session)
+    assert list(first.columns) == ["day", *METRIC_NAMES]
+    assert first["day"].tolist() == [0]
+    assert first.iloc[0][list(METRIC_NAMES)].tolist() == pytest.approx(
+        [twin.metrics()[m] for m in METRIC_NAMES], nan_ok=True)
+    session.step()
+    session.step()
+    twin.run_for(2)
+    csv = read_csv(session)
+    assert csv["day"].tolist() == [0, 1, 2]
+    expected = twin.datacollector.get_model_vars_dataframe()[list(METRIC_NAMES)]
+    pd.testing.assert_frame_equal(csv.iloc[1:][list(METRIC_NAMES)].reset_index(drop=True),
+                                  expected.reset_index(drop=True), check_exact=True)
     assert any("/_solara/cdn/" in u for u in session.urls)  # assets came from the local cache
 
 
-def test_step_play_pause_reset(session):
+def test_step_play_pause_reset_and_layers(session):
     page = session.page
     session.step()
-    session.step()
-    # Play until a few more days have passed, then pause and check it stays paused.
     session.button("Play").click()
-    expect(page.locator(".lc-day")).to_have_text(re.compile(r"^Day ([5-9]|\d\d+)\b"),
+    expect(page.locator(".lc-day")).to_have_text(re.compile(r"^Day ([4-9]|\d\d+)\b"),
                                                  timeout=UI_TIMEOUT_MS)
     session.button("Pause").click()
     expect(session.button("Step")).to_be_enabled(timeout=UI_TIMEOUT_MS)
-    page.wait_for_timeout(2000)  # a frame being drawn when Pause was pressed still lands
+    page.wait_for_timeout(1500)  # a frame being drawn when Pause was pressed still lands
     paused_at = session.day()
-    page.wait_for_timeout(1500)
+    page.wait_for_timeout(1200)
     assert session.day() == paused_at
-    # the per-cell layers change the map image
-    plain = page.locator(".lc-map img").get_attribute("src")
-    page.get_by_role("button", name="15-min coverage").click()
-    expect(page.locator(".lc-map img")).not_to_have_attribute("src", plain,
-                                                               timeout=UI_TIMEOUT_MS)
-    session.button("Reset").click()
-    session.expect_day(0, timeout=BUILD_TIMEOUT_MS)
-    session.wait_ready()
-    session.assert_offline()
+    plain = session.map_src()
+    page.get_by_role("button", name="One format").click()
+    expect(page.locator(".lc-category")).to_be_visible()
+    expect(page.locator(".lc-colourbar")).to_contain_text("fresh food")
+    fresh = session.map_src()
+    assert fresh != plain
+    session.pick("lc-category", "canteen")
+    expect(page.locator(".lc-colourbar")).to_contain_text("canteen")
+    assert session.map_src() != fresh
+    expect(page.locator(".lc-legend")).to_contain_text("“old” / “new”")
+    expect(page.locator(".lc-legend")).not_to_contain_text("old community (homes)")
+    session.reset()
 
 
-def test_changed_control_applies_on_reset(session):
+def test_levers_say_where_their_value_comes_from(session):
     page = session.page
-    session.step()
-    seed = page.locator(".lc-seed input")
-    seed.fill("7")
-    seed.press("Enter")
-    expect(page.locator(".lc-pending")).to_contain_text("seed 1 → 7", timeout=UI_TIMEOUT_MS)
-    # a policy lever: three vendor buses on the baseline city (keyboard on the slider)
+    buses = page.locator(".lc-lever-n_buses")
+    expect(buses).to_contain_text("0 (off) (baseline's value · in use)")
     slider = page.locator(".lc-lever-n_buses [role=slider]")
     slider.focus()
-    for _ in range(3):
+    for _ in range(4):
         slider.press("ArrowRight")
-    expect(page.locator(".lc-lever-n_buses")).to_contain_text("buses (0 = none): 3 (moved")
-    expect(page.locator(".lc-pending")).to_contain_text("mobile-vendor buses (0 = none) → 3")
-    session.step()  # the running model is unchanged until Reset
-    expect(page.locator(".lc-summary")).to_contain_text("Mobile-vendor buses: 0 on the road")
-    session.button("Reset").click()
-    session.expect_day(0, timeout=BUILD_TIMEOUT_MS)
-    expect(page.locator(".lc-applied")).to_be_visible(timeout=BUILD_TIMEOUT_MS)
-    expect(page.locator(".lc-summary")).to_contain_text("seed 7")
-    expect(page.locator(".lc-summary")).to_contain_text("Mobile-vendor buses: 3 on the road")
-    expect(page.locator(".lc-summary")).to_contain_text("Policies in force: mobile vendors")
+    expect(buses).to_contain_text("4 (your setting · applies on Reset)")
+    expect(page.locator(".lc-pending")).to_contain_text("mobile-vendor buses (0 = none) → 4")
+    session.button("Use the scenario's lever values").click()
+    expect(buses).to_contain_text("0 (off) (baseline's value · in use)")
+    session.pick("lc-scenario", "combined")  # before Reset: the scenario's own values
+    expect(buses).to_contain_text("2 (combined's value · applies on Reset)")
+    expect(page.locator(".lc-lever-instant_retail")).to_contain_text("on (combined's value")
+    slider.focus()
+    slider.press("ArrowRight")
+    expect(buses).to_contain_text("3 (your setting · applies on Reset)")
+    session.reset()
+    expect(buses).to_contain_text("3 (your setting · in use)")
+    expect(page.locator(".lc-applied")).to_be_visible()
+    summary = page.locator(".lc-summary")
+    expect(summary).to_contain_text("Scenario combined")
+    expect(summary).to_contain_text("3 buses serving")
+    # a seed below 0 is refused before Reset, and the running model is untouched
+    seed = page.locator(".lc-seed input")
+    seed.fill("-3")
+    seed.press("Enter")
+    expect(page.locator(".lc-problem")).to_contain_text("0 or more")
+    expect(session.button("Reset")).to_be_disabled()
+    session.step()
 
 
-def _pixels(page, selector: str, points: list[tuple[float, float]]) -> list[list[int]]:
-    """RGB of the shown image at natural-pixel ``points`` (read back through a canvas)."""
-    return page.eval_on_selector(selector, """(img, points) => {
-        const c = document.createElement('canvas');
-        c.width = img.naturalWidth; c.height = img.naturalHeight;
-        const g = c.getContext('2d');
-        g.drawImage(img, 0, 0);
-        return points.map(([x, y]) => Array.from(g.getImageData(x, y, 1, 1).data.slice(0, 3)));
-    }""", [[int(x), int(y)] for x, y in points])
-
-
-def test_mobile_vendor_scenario_shows_buses(session):
-    from viz import app
-
-    assert (SCENARIO_DIR / "mobile_vendors.toml").exists()
+def test_policies_show_on_the_map_and_in_the_text(session, tmp_path):
     page = session.page
-    expect(page.locator(".lc-summary")).to_contain_text("Mobile-vendor buses: 0")
-    page.locator(".lc-scenario").click()
-    page.locator(".v-menu__content .v-list-item", has_text="mobile_vendors").click()
-    expect(page.locator(".lc-pending")).to_contain_text("mobile_vendors")
-    session.button("Reset").click()
-    expect(page.locator(".lc-summary")).to_contain_text("Scenario mobile_vendors",
-                                                        timeout=BUILD_TIMEOUT_MS)
-    session.wait_ready()
-    session.expect_day(0)
-    expect(page.locator(".lc-summary")).to_contain_text(
-        re.compile(r"Mobile-vendor buses: [1-9]\d* on the road"))
-    # The same scenario and seed built here puts its buses at the same cells: the page's map
-    # must show a black bus triangle on each, and a white stop on each route's other stops.
-    twin = app.build_model("mobile_vendors", app.DEFAULT_SEED)
-    painter = app.MapPainter(twin)
-    bus_cells = [app._xy(b.cell) for b in app.agents_of(twin, "Bus")]
+    session.pick("lc-scenario", "mobile_vendors")
+    session.reset()
+    summary = page.locator(".lc-summary")
+    expect(summary).to_contain_text("Scenario mobile_vendors")
+    expect(summary).to_contain_text("What the policies did")
+    expect(summary).to_contain_text("2 buses serving 12 stops")
+    expect(page.locator(".lc-legend")).to_contain_text("mobile-vendor bus")
+    twin = build_model(Settings(scenario="mobile_vendors"))
+    painter = MapPainter(twin)
+    bus_cells = [b.cell.coordinate for b in twin.agents_by_type[Bus]]
     assert bus_cells
-    expect(page.locator(".lc-map img")).to_be_visible()
-    natural, _ = _image_size(page, ".lc-map img")
-    assert natural == painter.w * painter.px + 2 * painter.pad
-    for rgb in _pixels(page, ".lc-map img", [painter.centre(xy) for xy in bus_cells]):
+    assert page.eval_on_selector(".lc-map img", "e => e.naturalWidth") == painter.size[0]
+    for rgb in session.pixels([painter.centre(xy) for xy in bus_cells]):
         assert rgb == [0, 0, 0], rgb
-    stops = [xy for route in app.vendor_routes(twin) for xy in route  # not under a bus
+    stops = [xy for bus in twin.agents_by_type[Bus] for xy in bus.route  # not under a bus
              if all(max(abs(xy[0] - bx), abs(xy[1] - by)) > 2 for bx, by in bus_cells)]
     assert stops
-    for rgb in _pixels(page, ".lc-map img", [painter.centre(xy) for xy in stops]):
+    for rgb in session.pixels([painter.centre(xy) for xy in stops]):
         assert rgb == [255, 255, 255], rgb
-    # A few days on, a screenshot of the page for the docs (README shows it).
-    for _ in range(4):
-        session.step()
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.set_viewport_size({"width": 1400, "height": 1640})  # map, text, legend and plots
-    page.wait_for_timeout(700)
-    page.screenshot(path=str(SCREENSHOT))
-    page.set_viewport_size({"width": 1400, "height": 1000})
+    session.step()
+    expect(summary).to_contain_text("customers today")
+    from viz.screenshot import take
+
+    take(page, tmp_path / "viz.png")  # what `make screenshot` writes to docs/
+    assert (tmp_path / "viz.png").stat().st_size > 50_000
+    # idle ground floors a policy turns into storefronts show the day they are made
+    session.pick("lc-scenario", "idle_space")
+    session.reset()
+    twin = build_model(Settings(scenario="idle_space"))
+    policy = next(p for p in twin.policies if isinstance(p, IdleSpace))
+    cells = [tuple(xy) for xy in policy.cells.tolist()]
+    painter = MapPainter(twin)
+    old = list(rgb8(PLAIN["old"]))  # ground floors of homes in old communities
+    assert session.pixels([painter.centre(xy) for xy in cells]) == [old] * len(cells)
+    before = session.map_src()
+    session.step()
+    expect(page.locator(".lc-map img")).not_to_have_attribute("src", before)
+    twin.step()
+    assert all(storefront_cells(twin)[xy] for xy in cells)
+    vacant = list(rgb8(PLAIN["vacant"]))
+    assert session.pixels([painter.centre(xy) for xy in cells]) == [vacant] * len(cells)
+    x0, y0 = painter.corner(cells[0])  # the black ring of a site a policy made
+    m = max(2, painter.px // 4)
+    assert session.pixels([(x0 - m, y0 + painter.px // 2)]) == [[0, 0, 0]]
+    expect(session.page.locator(".lc-summary")).to_contain_text(
+        "12 idle spaces converted to storefronts")
+    expect(session.page.locator(".lc-legend")).to_contain_text("site or shop a policy made")
+
+
+def test_click_a_home_and_a_shop(session):
+    page = session.page
+    twin = build_model(Settings())
+    painter = MapPainter(twin)
+    home = next(xy for xy in map(tuple, twin.city.home_xy.tolist())
+                if len(twin.grid[xy].agents) >= 5)
+    people = len(twin.grid[home].agents)
+    session.click_cell(painter, home)
+    box = page.locator(".lc-inspector")
+    expect(box).to_contain_text(f"Cell ({home[0]}, {home[1]}): homes")
+    expect(box).to_contain_text(f"{people} residents")
+    expect(box).to_contain_text("fresh food")
+    expect(box).to_contain_text(f"of {people}")
+    first = twin.agents_by_type[Shop].to_list()[0]
+    session.click_cell(painter, first.cell.coordinate)
+    expect(box).to_contain_text(f"Shop: {first.category.replace('_', ' ')}")
+    expect(box).to_contain_text("chain outlet" if first.chain else "independent")
+    expect(box).to_contain_text("visits today, capacity")
+    expect(page.locator(".lc-legend")).to_contain_text("the cell you clicked")
+
+
+def test_compare_with_baseline_and_pins(session):
+    page = session.page
+    session.pick("lc-scenario", "elderly_canteen")
+    session.reset()
+    session.step()
+    page.locator(".lc-compare-switch input").click(force=True)
+    expect(page.locator(".lc-summary")).to_contain_text("Compared with the baseline",
+                                                        timeout=BUILD_TIMEOUT_MS)
+    page.get_by_role("button", name="Satisfaction").click()
+    absolute = session.map_src()
+    page.locator(".lc-difference input").click(force=True)
+    expect(page.locator(".lc-colourbar")).to_contain_text("minus the baseline")
+    assert session.map_src() != absolute
+    expect(page.locator(".lc-legend")).to_contain_text("formats hidden on a difference map")
+    session.step()
+    expect(page.locator(".lc-summary")).to_contain_text("Compared with the baseline")
+    page.locator(".lc-pin").click()
+    expect(page.locator(".lc-pinned")).to_contain_text("elderly_canteen, seed 1, to day 2")
+    session.reset()
+    expect(page.locator(".lc-pinned")).to_contain_text("to day 2")  # kept after Reset
+
+
+def test_replay_a_run_of_a_finished_experiment(experiment, context, server_url):
+    root, proc = experiment
+    _out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    run = next(r for r in finished_runs("viz_replay", root) if r.scenario == "mobile_vendors")
+    assert (run.point, run.replicate) == (0, 0)
+    session = Session(context, server_url)  # opened once the experiment has finished
+    page = session.page
+    session.pick("lc-run-pick", run.label)
+    page.locator(".lc-open-run").click()
+    summary = page.locator(".lc-summary")
+    expect(summary).to_contain_text(f"run {run.run_id} of experiment viz_replay",
+                                    timeout=BUILD_TIMEOUT_MS)
+    expect(summary).to_contain_text("3 buses serving")  # the design point's lever value
+    session.wait_ready()
+    page.locator(".lc-replay-run").click()
+    expect(page.locator(".lc-replay-check")).to_contain_text(
+        "Replayed 6 days: every daily metric is identical to the recorded run",
+        timeout=BUILD_TIMEOUT_MS)
+    session.expect_day(6)
+    session.step()  # the page is the student's again
     session.assert_offline()
+    session.close()
 
 
-def test_two_sessions_have_independent_models(browser, server_url):
-    ctx_a, ctx_b = new_context(browser), new_context(browser)
-    a = Session(ctx_a, server_url)
-    b = Session(ctx_b, server_url)
+def test_two_sessions_have_independent_models(session, context, server_url):
+    other = Session(context, server_url)  # a second tab: its own session and model
     try:
         for _ in range(3):
-            a.step()
-        assert b.day() == 0
-        b.step()
-        assert (a.day(), b.day()) == (3, 1)
-        a.assert_offline()
-        b.assert_offline()
+            session.step()
+        assert other.day() == 0
+        other.step()
+        assert (session.day(), other.day()) == (3, 1)
+        other.assert_offline()
     finally:
-        ctx_a.close()
-        ctx_b.close()
+        other.close()
 
+
+#: (width, height, smallest map width in px) of a phone, a small laptop and a wide screen
+SCREENS = [(400, 800, 360), (1024, 768, 450), (1600, 1000, 560)]
+
+
+def test_layout_at_phone_laptop_and_wide_screens(session):
+    page = session.page
+    for width, height, min_map in SCREENS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.evaluate("() => document.querySelector('.lc-map img')"
+                      ".scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(300)
+        geometry = page.evaluate("""() => {
+            const box = s => document.querySelector(s).getBoundingClientRect();
+            const map = box('.lc-map img');
+            const hit = document.elementFromPoint(map.left + map.width / 2,
+                                                  map.top + map.height / 2);
+            const layers = [...document.querySelectorAll('.lc-layer .v-btn')]
+                .map(b => b.getBoundingClientRect().right);
+            return {map: map.width, hit: !!hit && hit.classList.contains('lc-map-img'),
+                    layers: Math.max(...layers), width: document.documentElement.scrollWidth,
+                    bar: box('.lc-runbar').bottom};
+        }""")
+        where = (width, geometry)
+        assert geometry["map"] >= min_map, where
+        assert geometry["hit"], where  # nothing covers the map
+        assert geometry["layers"] <= width, where  # no layer button cut off
+        assert geometry["width"] <= width + 1, where  # no sideways scrolling
+        assert geometry["bar"] < 140, where  # Step / Play / Reset at the top
+        plots = page.locator(".lc-plots img")
+        if width >= 1600:
+            assert plots.bounding_box()["y"] < height, where  # above the fold
+        plots.scroll_into_view_if_needed()
+        expect(plots).to_be_in_viewport()
+        seed = page.locator(".lc-seed")  # the set-up is reachable (below, on a phone)
+        seed.scroll_into_view_if_needed()
+        expect(seed).to_be_in_viewport()
+        session.step()  # the sticky run bar stays usable after scrolling

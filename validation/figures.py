@@ -20,13 +20,16 @@ import pandas as pd  # noqa: E402
 
 from experiments.report_figures import save_png  # noqa: E402
 from validation.calibration import CALIBRATION_TARGETS  # noqa: E402
-from validation.patterns import SATISFIED_TARGET  # noqa: E402
+from validation.patterns import PATTERNS, SATISFIED_TARGET  # noqa: E402
 
 
 def plot_patterns(daily: pd.DataFrame, out: Path, tag: str) -> list[str]:
     """Time series of every pattern (mean and 95% band of seeds) with the source bands."""
-    base = daily[daily["scenario"] == daily["scenario"].iloc[0]]
+    first = "baseline" if "baseline" in set(daily["scenario"]) else daily["scenario"].iloc[0]
+    base = daily[daily["scenario"] == first]
+    pilot = daily[daily["scenario"] == "combined"]
     g = base.groupby("day")
+    bands = {p.key: p for p in PATTERNS}
 
     def band(ax, metric, color, label):
         m = g[metric].mean()
@@ -37,14 +40,23 @@ def plot_patterns(daily: pd.DataFrame, out: Path, tag: str) -> list[str]:
 
     fig, axes = plt.subplots(2, 3, figsize=(14, 7.5))
     ax = axes[0, 0]
-    band(ax, "chain_rate", "C0", "model")
-    ax.axhspan(0.25, 0.40, color="green", alpha=0.08, label="band 25-40%")
-    ax.axhline(0.32, color="green", ls="--", lw=1, label="pilot average 32%")
+    band(ax, "chain_rate", "C0", "baseline")
+    b = bands["chain_rate"]
+    ax.axhspan(b.lo, b.hi, color="green", alpha=0.08, label=f"before pilots {b.lo:.0%}-{b.hi:.0%}")
+    if len(pilot):
+        gp = pilot.groupby("day")["chain_rate"].mean()
+        ax.plot(gp.index, gp.values, color="C9", lw=1.2, label="pilot package")
+    ax.axhline(0.21, color="green", ls=":", lw=1, label="pilots 21% (2023)")
+    ax.axhline(0.32, color="green", ls="--", lw=1, label="pilots 32% (seed)")
     ax.set_title("Chain rate")
     ax = axes[0, 1]
-    band(ax, "residents_per_outlet", "C1", "model")
-    ax.axhspan(70, 120, color="green", alpha=0.08, label="band 70-120")
-    ax.axhline(93, color="green", ls="--", lw=1, label="official ~93")
+    band(ax, "residents_per_outlet", "C1", "baseline")
+    b = bands["residents_per_outlet"]
+    ax.axhspan(b.lo, b.hi, color="green", alpha=0.08, label=f"band {b.lo:.0f}-{b.hi:.0f}")
+    if len(pilot):
+        gp = pilot.groupby("day")["residents_per_outlet"].mean()
+        ax.plot(gp.index, gp.values, color="C9", lw=1.2, label="pilot package")
+    ax.axhline(93, color="green", ls="--", lw=1, label="pilots ~86-93")
     ax.set_title("Residents per open outlet")
     ax = axes[0, 2]
     d2 = base[base["day"] >= 730]
@@ -70,15 +82,17 @@ def plot_patterns(daily: pd.DataFrame, out: Path, tag: str) -> list[str]:
     band(ax, "coverage_basic_all_nonelderly", "C2", "others")
     ax.set_title("Complete basic circle: elderly vs others")
     ax = axes[1, 2]
-    band(ax, "share_satisfied", "k", "all")
-    band(ax, "share_satisfied_elderly", "C4", "elderly")
-    band(ax, "share_satisfied_nonelderly", "C2", "others")
-    ax.axhline(SATISFIED_TARGET, color="red", ls="--", lw=1, label="target 90%")
+    band(ax, "share_satisfied", "k", "baseline")
+    band(ax, "share_satisfied_elderly", "C4", "baseline, elderly")
+    if len(pilot):
+        gp = pilot.groupby("day")["share_satisfied"].mean()
+        ax.plot(gp.index, gp.values, color="C9", lw=1.2, label="pilot package")
+    ax.axhline(SATISFIED_TARGET, color="red", ls="--", lw=1, label="pilots > 90%")
     ax.set_title("Share satisfied")
     for a in axes.flat:
         a.set_xlabel("day")
         a.legend(fontsize=7, loc="best")
-    fig.suptitle("Baseline over seeds: mean and 2.5-97.5% of seeds")
+    fig.suptitle("Baseline over seeds: mean and 2.5-97.5% of seeds; pilot package: mean")
     fig.tight_layout()
     name = f"patterns_{tag}.png"
     save_png(fig, out, name)

@@ -82,7 +82,10 @@ def regenerate(a: ValidationInputs, log: Callable[[str], None] = print) -> tuple
     daily = patterns.load_daily(a.results)
     r.val = patterns.validate_patterns(daily)
     if r.val["last_day"] >= 1095:
-        r.val["distance"] = calibration.calibration_distance(daily).iloc[0].to_dict()
+        base = daily[daily["scenario"] == r.val["scenarios"][0]]
+        r.val["distance"] = calibration.calibration_distance(base).iloc[0].to_dict()
+    if "combined" in r.val["scenarios"] and r.val["last_day"] >= calibration.THRESHOLD_WINDOW[0]:
+        r.val["line"] = calibration.satisfied_line(daily)
     r.times["validation (`validation/validation.toml`)"] = _timing(patterns.batch_time(a.results))
     r.figs["val"] = figures.plot_patterns(daily, a.fig_dir, "baseline")
     if a.pre_calibration:
@@ -91,7 +94,8 @@ def regenerate(a: ValidationInputs, log: Callable[[str], None] = print) -> tuple
         pdaily = patterns.load_daily(a.pre_calibration)
         r.pre = patterns.validate_patterns(pdaily)
         if r.pre["last_day"] >= 1095:
-            r.pre["distance"] = calibration.calibration_distance(pdaily).iloc[0].to_dict()
+            pbase = pdaily[pdaily["scenario"] == r.pre["scenarios"][0]]
+            r.pre["distance"] = calibration.calibration_distance(pbase).iloc[0].to_dict()
         r.figs["pre"] = figures.plot_patterns(pdaily, a.fig_dir, "before_calibration")
         r.times["validation before calibration"] = _timing(
             patterns.batch_time(a.pre_calibration))

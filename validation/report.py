@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.store import atomic_write_bytes
-from validation.patterns import PATTERNS, SATISFIED_TARGET, fmt
+from validation.patterns import PATTERNS, fmt
 from validation.report_analyses import (
     ReportInputs,
     calibration_section,
@@ -39,55 +39,61 @@ def _pp(ci: dict[str, float]) -> str:
 
 
 def _pattern_section(val: dict[str, Any], title: str) -> list[str]:
-    L = ["| pattern | source figure | band | day | model: mean [95% CI of mean] | seed range "
-         "| verdict |", "|---|---|---|---|---|---|---|"]
+    L = ["| pattern | scenario | source figure | band | day | model: mean [95% CI of mean] | "
+         "seed range | verdict |", "|---|---|---|---|---|---|---|---|"]
     for r in val["rows"]:
         lo, hi = r["band"]
-        L.append(f"| {r['pattern']} | {r['source']} | {fmt(lo, r['metric'])}-"
+        L.append(f"| {r['pattern']} | {r['scenario']} | {r['source']} | {fmt(lo, r['metric'])}-"
                  f"{fmt(hi, r['metric'])} | {r['day']} | {_ci_text(r, r['metric'])} | "
                  f"{fmt(r['min'], r['metric'])}-{fmt(r['max'], r['metric'])} | "
                  f"**{r['verdict']}** |")
     no = val["new_old"]
     ri = val["rise"]
     el = val["elderly"]
-    sat = val["satisfied"]
+    base = val["scenarios"][0]
     v1 = "inside" if no["diff"]["hi"] < 0 else "outside"
     v2 = "inside" if ri["diff"]["lo"] > 0 else "outside"
     v3 = "inside" if el["diff"]["hi"] < 0 else "outside"
-    L.append(f"| New communities' complete basic coverage below old ones' in year one | "
+    v4 = "inside" if el["surplus"]["diff"]["hi"] < 0 else "outside"
+    L.append(f"| New communities' complete basic coverage below old ones' in year one | {base} | "
              f"qualitative (seed: new areas inconvenient) | new - old < 0 | 1-365 (mean) | "
              f"old {_ci_text(no['old'])}, new {_ci_text(no['new'])}; new - old {_pp(no['diff'])}"
              f"; new below old on {100 * ri['days_new_below_old_y1']['mean']:.0f}% of days | "
              f"| **{v1}** |")
-    L.append(f"| ... and rising as they fill | qualitative | last 30 d - first 30 d > 0 | "
-             f"1-30 vs {val['last_day'] - 29}-{val['last_day']} | new: {_ci_text(ri['first30'])}"
+    L.append(f"| ... and rising as they fill | {base} | qualitative | last 30 d - first 30 d > 0 "
+             f"| 1-30 vs {val['last_day'] - 29}-{val['last_day']} | new: {_ci_text(ri['first30'])}"
              f" -> {_ci_text(ri['last30'])} ({_pp(ri['diff'])}); occupancy "
              f"{fmt(ri['occ_first']['mean'], '')} -> {fmt(ri['occ_last']['mean'], '')} | | "
              f"**{v2}** |")
-    L.append(f"| Elderly complete basic coverage below others' | qualitative (seed; DESIGN: 15 "
-             f"min too far for many elderly) | elderly - others < 0 | 1-{val['last_day']} (mean)"
+    L.append(f"| Elderly complete basic coverage below others' | {base} | qualitative (seed; "
+             f"slower walking) | elderly - others < 0 | 1-{val['last_day']} (mean)"
              f" | elderly {_ci_text(el['elderly'])}, others {_ci_text(el['nonelderly'])}; "
              f"{_pp(el['diff'])} | | **{v3}** |")
-    w = sat["window"]
-    meets = "meets" if sat["all"]["lo"] >= SATISFIED_TARGET else (
-        "below" if sat["all"]["hi"] < SATISFIED_TARGET else "undecided")
-    L.append(f"| Share satisfied (a policy *target*, not a pattern) | >= 90% target | - | "
-             f"{w[0]}-{w[1]} (mean) | all {_ci_text(sat['all'])}; elderly "
-             f"{_ci_text(sat['elderly'])}; others {_ci_text(sat['nonelderly'])}; old "
-             f"{_ci_text(sat['old'])}; new {_ci_text(sat['new'])} | | {meets} target |")
+    su = el["surplus"]
+    L.append(f"| Elderly consumer surplus below others' | {base} | qualitative (same) | elderly - "
+             f"others < 0 | 1-{val['last_day']} (mean) | elderly {su['elderly']['mean']:.2f}, "
+             f"others {su['nonelderly']['mean']:.2f} yuan a day; {su['diff']['mean']:+.2f} "
+             f"[{su['diff']['lo']:+.2f}, {su['diff']['hi']:+.2f}] | | **{v4}** |")
+    w = val["satisfied"]["window"]
+    for scen in val["scenarios"]:
+        sat = val["satisfied"][scen]
+        held = "pilots > 90% (the line is set here)" if scen == "combined" else "-"
+        L.append(f"| Share satisfied | {scen} | {held} | - | {w[0]}-{w[1]} (mean) | all "
+                 f"{_ci_text(sat['all'])}; elderly {_ci_text(sat['elderly'])}; others "
+                 f"{_ci_text(sat['nonelderly'])}; old {_ci_text(sat['old'])}; new "
+                 f"{_ci_text(sat['new'])} | | {'calibration target' if scen == 'combined' else 'reported'} |")
     yr = ", ".join(f"year {y}: old {fmt(v['old']['mean'], '')} / new {fmt(v['new']['mean'], '')}"
                    for y, v in val["by_year"].items())
     cp = val["chain_path"]
-    chain = (f"Path of the chain rate (mean over seeds): lowest {fmt(cp['min'], '')} on day "
-             f"{cp['min_day']}, highest {fmt(cp['max'], '')} on day {cp['max_day']}; outside "
-             f"the 25-40% band on {cp['days_outside']} of {val['last_day']} days")
+    lo, hi = val["band"]
+    chain = (f"Path of the baseline's chain rate (mean over seeds): lowest {fmt(cp['min'], '')} "
+             f"on day {cp['min_day']}, highest {fmt(cp['max'], '')} on day {cp['max_day']}; "
+             f"outside the {fmt(lo, '')}-{fmt(hi, '')} band on {cp['days_outside']} of "
+             f"{val['last_day']} days")
     chain += (f", the last of them day {cp['last_outside']}." if cp["days_outside"] else ".")
-    if cp["days_outside"] and cp["min"] < 0.25:
-        chain += (" The dip follows the first chain review (day 90), which closes the "
-                  "loss-making chain outlets placed at day 0; chain entry then rebuilds the "
-                  "share.")
     return [f"### {title}", "", *L, "",
-            f"Complete basic coverage by year (mean over seeds): {yr}.", "", chain, ""]
+            f"Complete basic coverage in the baseline by year (mean over seeds): {yr}.", "",
+            chain, ""]
 
 
 def _summary(r: ReportInputs) -> list[str]:
@@ -102,9 +108,9 @@ def _summary(r: ReportInputs) -> list[str]:
           "`docs/validation/`.", "",
           "## Summary", ""]
     for r in val["rows"]:
-        L.append(f"- {r['pattern']} at day {r['day']}: {_ci_text(r, r['metric'])} — "
-                 f"**{r['verdict']}** (band {fmt(r['band'][0], r['metric'])}-"
-                 f"{fmt(r['band'][1], r['metric'])}).")
+        L.append(f"- {r['pattern']} ({r['scenario']}) at day {r['day']}: "
+                 f"{_ci_text(r, r['metric'])} — **{r['verdict']}** (band "
+                 f"{fmt(r['band'][0], r['metric'])}-{fmt(r['band'][1], r['metric'])}).")
     cp = val["chain_path"]
     if cp["days_outside"]:
         L.append(f"- Chain rate path: outside the band on {cp['days_outside']} of "
@@ -113,10 +119,21 @@ def _summary(r: ReportInputs) -> list[str]:
                  f"{cp['last_outside']}) — a partial miss, see below.")
     L += [f"- New communities' basic coverage below old ones' in year one: "
           f"{_pp(val['new_old']['diff'])}; rising as they fill: {_pp(val['rise']['diff'])}.",
-          f"- Elderly basic coverage below others': {_pp(val['elderly']['diff'])}.",
-          f"- Share satisfied (days {val['satisfied']['window'][0]}-"
-          f"{val['satisfied']['window'][1]}): {_ci_text(val['satisfied']['all'])} against the "
-          f">= 90% target (elderly {_ci_text(val['satisfied']['elderly'])}).", ""]
+          f"- Elderly basic coverage below others': {_pp(val['elderly']['diff'])}; their "
+          f"consumer surplus {val['elderly']['surplus']['diff']['mean']:+.2f} yuan a day."]
+    w = val["satisfied"]["window"]
+    for scen in val["scenarios"]:
+        sat = val["satisfied"][scen]
+        L.append(f"- Share satisfied in {scen} (days {w[0]}-{w[1]}): {_ci_text(sat['all'])} "
+                 f"(elderly {_ci_text(sat['elderly'])}).")
+    if "line" in val:
+        ln = val["line"]
+        L.append(f"- The satisfaction line at which the pilot package has 90% of its residents "
+                 f"satisfied (the pilots report > 90%): {ln['line']:.3f} [{ln['lo']:.3f}, "
+                 f"{ln['hi']:.3f}] over {ln['n']} seeds; `satisfied_threshold` is set to it "
+                 "(rounded). So the pilot package's 90% is a calibration target, not a test; "
+                 "the baseline's share, and every policy difference, are model outputs.")
+    L.append("")
     if summary_notes:
         L += summary_notes + [""]
     return L
@@ -159,7 +176,8 @@ def _patterns(r: ReportInputs) -> list[str]:
     L: list[str] = []
     L += ["", "## Pattern-oriented validation", "",
           f"The baseline (default living circle, ~20,000 residents in 16 communities, no "
-          f"policy) run with {val['n_seeds']} seeds for {val['last_day']:,} days. Each figure "
+          f"policy: a circle before the pilot work) and the combined package (a pilot "
+          f"circle) run with {val['n_seeds']} seeds for {val['last_day']:,} days. Each figure "
           "is the mean over seeds with a Student-t 95% interval of that mean; the seed range "
           "(min-max) shows the spread of single runs. *Inside* means the mean is inside the "
           "band (and, unless noted, the whole interval is).", "",
@@ -172,9 +190,12 @@ def _patterns(r: ReportInputs) -> list[str]:
     L += ["- **New vs old, elderly vs others**: qualitative patterns; the band is the sign of "
           "the difference, and it counts as reproduced when the 95% interval of the mean "
           "difference excludes zero.",
-          "- **Share satisfied**: the >= 90% figure is a policy target, not an observation; "
-          "the model reports the level (and its threshold `satisfied_threshold` is itself "
-          "uncertain, see the sensitivity analysis).", ""]
+          "- **Share satisfied**: the pilots report more than 90% of residents satisfied. The "
+          "model's satisfaction is a score on a 0-1 scale (0.5: needs met as well as the plan's "
+          "standard provision); where the line 'satisfied' is drawn is set so that the pilot "
+          "package has 90% satisfied (above), so that figure is a calibration target. The "
+          "baseline's share and all policy differences follow from the model; the comparison "
+          "report shows every difference at lines below and above too.", ""]
     if pre is not None:
         L += ["### Before calibration (the original defaults)", "",
               "The same experiment run with the defaults before calibration:", ""]
@@ -189,14 +210,13 @@ def _limits(r: ReportInputs) -> list[str]:
     L += ["## Limits", ""]
     if cal is not None and val.get("distance"):
         b = cal["table"].iloc[0]
+        reps = int(cal["experiment"].get("replicates", 1))
         gap = val["distance"]["chain_rate@365"] - b["chain_rate@365"]
-        L.append(f"- Calibration used one seed per design point (common random numbers), so "
-                 f"the distance is noisy: over the 10 validation seeds the calibrated chain rate "
-                 f"at day 365 is {100 * gap:+.1f} pp off the calibration seed's figure. Several "
-                 f"points are nearly tied (see the table); they share a low "
-                 f"`chain_loss_tolerance` (<= 0.1) and a `chain_entrant_share` of ~0.25-0.35. "
-                 f"A second stage with >= 3 replicates around them would centre the year-one "
-                 f"chain rate better; not done within this budget.")
+        L.append(f"- Calibration used {reps} replicate seed(s) per design point (common random "
+                 f"numbers), so the distance carries noise: over the {val['n_seeds']} validation "
+                 f"seeds the calibrated chain rate at day 365 is {100 * gap:+.1f} pp off the "
+                 f"best point's figure, and points close in distance are not told apart (see "
+                 f"the table).")
     L += [
           "- Seeds: the intervals are over replicate seeds of one synthetic circle; they are "
           "not intervals over real cities.",

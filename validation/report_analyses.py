@@ -34,9 +34,11 @@ def summary_notes(cal: dict[str, Any] | None, mor: dict[str, Any] | None,
     """One bullet per analysis for the report's summary."""
     notes = []
     if cal is not None:
-        notes.append(f"- Calibration (best of a {len(cal['table'])}-point Latin hypercube): " + ", ".join(
-            f"`{f}` = {cal['best'][f]:.3g}" for f in cal["factors"])
-            + " (rounded into the defaults; see Calibration).")
+        notes.append(f"- Calibration (a {len(cal['table'])}-point Latin hypercube with "
+                     f"{cal['experiment']['replicates']} replicates, then a linear surrogate): "
+                     + ", ".join(f"`{f}` = {cal['surrogate']['values'][f]:.3g}"
+                                 for f in cal["factors"])
+                     + " (rounded into the defaults; see Calibration).")
     if mor is not None and "top" in mor:
         notes.append("- Morris: most influential on the baseline's outcomes: " + ", ".join(
             f"`{k}`" for k in mor["top"].index[:4]) + (
@@ -81,13 +83,14 @@ def calibration_section(r: ReportInputs) -> list[str]:
     t = cal["table"]
     exp = cal["experiment"]
     L += ["## Calibration", "",
-          "Where the baseline missed: new shops closing within two years (too few) and "
-          "the chain rate (drifting up to the top of its band by year three). The "
-          "parameters that move these and that no source pins down: "
-          + ", ".join(f"`{f}`" for f in cal["factors"]) + ". Design: a Latin hypercube of "
-          f"{len(t)} points x {exp['replicates']} replicate(s) x {exp['days']} days "
-          "(`validation/calibration.toml`; common random numbers: every point runs with "
-          "the same seed).", "",
+          "The baseline's chain rate, its density of outlets and the share of new shops "
+          "closing within two years depend on entry and exit parameters that no source pins "
+          "down: " + ", ".join(f"`{f}`" for f in cal["factors"]) + ". Stage one: a Latin "
+          f"hypercube of {len(t)} points x {exp['replicates']} replicate(s) x {exp['days']} "
+          "days (`validation/calibration.toml`; common random numbers: every point runs with "
+          "the same seeds). Stage two: a linear surrogate of each target figure over the "
+          "design, minimised (below). The validation experiment at the new defaults is the "
+          "check.", "",
           "Distance of a point (`calibration_distance` in `validation/calibration.py`): "
           "the sum of squared standardized deviations of its figures from the targets, "
           "d = sum_i ((model_i - target_i) / tol_i)^2, each figure the mean over the "
@@ -117,15 +120,25 @@ def calibration_section(r: ReportInputs) -> list[str]:
                 L.append(f"| {lab} | " + " | ".join(f"{v[c]:.3f}" for c in tcols)
                          + f" | {v['distance']:.2f} |")
         L.append("")
+    sur = cal["surrogate"]
     L += [f"![calibration](validation/{figs['cal'][0]})", "",
-          "Calibrated values (rounded; `model/params.py` defaults, sources updated to "
-          "\"calibrated: docs/VALIDATION.md\"):", "",
-          "| parameter | best point | default now | range searched | source |",
-          "|---|---|---|---|---|"]
+          "Stage two (`surrogate_optimum` in `validation/calibration.py`): each figure fitted "
+          "by least squares as a linear function of the factors over the design ("
+          + ", ".join(f"{k} R^2 {v:.2f}" for k, v in sur["r2"].items()) + "); the predicted "
+          "distance plus a penalty for moving away from the defaults before calibration "
+          "(each factor in units of half its range) minimised by a seeded random search. "
+          "Predicted at the optimum: " + ", ".join(f"{k} {v:.3g}" for k, v in
+                                                   sur["predicted"].items())
+          + f" (distance {sur['distance']:.2f}).", "",
+          "Calibrated values (the surrogate's optimum, rounded; `model/params.py` defaults, "
+          "sources \"calibrated: docs/VALIDATION.md\"):", "",
+          "| parameter | best design point | surrogate optimum | default now | range searched "
+          "| source |", "|---|---|---|---|---|---|"]
     for f in cal["factors"]:
         spec = next(x for x in exp["factors"] if x["name"] == f)
-        L.append(f"| `{f}` | {cal['best'][f]:.3f} | {getattr(defaults, f)} | "
-                 f"{spec['low']}-{spec['high']} | {PARAM_FIELDS[f].metadata['source']} |")
+        L.append(f"| `{f}` | {cal['best'][f]:.3f} | {sur['values'][f]:.3f} | "
+                 f"{getattr(defaults, f)} | {spec['low']}-{spec['high']} | "
+                 f"{PARAM_FIELDS[f].metadata['source']} |")
     L.append("")
     return L
 

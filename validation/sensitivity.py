@@ -27,7 +27,7 @@ from validation.calibration import experiment_definition
 from validation.patterns import batch_time, mean_ci
 
 ROOT = Path(__file__).resolve().parent.parent
-SOBOL_METRICS = ("share_satisfied", "coverage_basic_all", "chain_rate")
+SOBOL_METRICS = ("surplus_yuan", "share_satisfied", "coverage_basic_all", "chain_rate")
 
 
 def morris(results: Path) -> dict[str, Any]:
@@ -146,7 +146,8 @@ def run_robustness(out_dir: Path, factors: Sequence[dict[str, Any]], *, replicat
 
     common = {"scenarios": list(scenarios or policy_scenarios()), "baseline": "baseline",
               "replicates": replicates, "days": days, "warmup": warmup,
-              "root_seed": root_seed, "metrics": ["share_satisfied", "coverage_basic_all"],
+              "root_seed": root_seed,
+              "metrics": ["surplus_yuan", "share_satisfied", "coverage_basic_all"],
               "settings": dict(settings or {})}
     ref = experiment_from_dict({**common, "name": "robustness_reference"},
                                file=f"{out_dir} (ranking check, defaults)")
