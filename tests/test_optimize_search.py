@@ -237,3 +237,11 @@ def test_a_folder_holding_another_search_is_refused(reference, tmp_path, capsys)
     err = capsys.readouterr().err
     assert "another search" in err and "seed" in err
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == mtimes
+
+
+def test_the_viewer_offers_no_search_folder_for_replay(reference):
+    from viz.replay import experiment_folders
+
+    _, out = reference
+    assert (out / "manifest.json").is_file()
+    assert out.name not in experiment_folders(out.parent)
