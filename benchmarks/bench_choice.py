@@ -1,6 +1,8 @@
 """Speed of the daily choice and of a whole model day at ~100,000 residents.
 
-Run: ``.venv/bin/python benchmarks/bench_choice.py [--residents 100000] [--days 10]``.
+Run: ``.venv/bin/python benchmarks/bench_choice.py [--residents 100000] [--days 10]
+[--scenario baseline]`` (``--scenario partial_knowledge`` or ``smart_platform``: residents who
+know only part of the shops, the kernel weighing only the offers each knows).
 
 Times, in one run on one model:
 
@@ -160,11 +162,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--days", type=int, default=10, help="days timed for the whole-day median")
     ap.add_argument("--sample", type=int, default=2_000, help="residents for the reference")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scenario", default="baseline", help="scenario name (default: baseline)")
     args = ap.parse_args(argv)
 
     n = blocks_for(args.residents)
     t0 = time.perf_counter()
-    m = CommerceModel(rng=args.seed, communities_x=n, communities_y=n)
+    m = CommerceModel(scenario=args.scenario, rng=args.seed, communities_x=n, communities_y=n)
     setup_s = time.perf_counter() - t0
     for _ in range(3):  # warm-up: JIT, loads for crowding
         m.step()
@@ -241,6 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     kernel_rate = n_needs / t_kernel
     ref_rate = n_ref / t_ref
     rows = [
+        ("scenario", f"{args.scenario} (consideration sets "
+                     f"{'on' if m.params.consideration_sets else 'off'})"),
         ("residents present", f"{residents:,} ({n}x{n} blocks)"),
         ("model set-up", f"{setup_s:.2f} s"),
         ("needs today / candidate pairs", f"{n_needs:,} / {n_pairs:,} ({n_pairs / n_needs:.1f} per need)"),

@@ -1,7 +1,8 @@
 """Peak memory and run time of a 1,000,000-resident district over 30 days.
 
 Run in a fresh process (peak RSS is per process):
-``.venv/bin/python benchmarks/bench_memory.py [--residents 1000000] [--days 30]``.
+``.venv/bin/python benchmarks/bench_memory.py [--residents 1000000] [--days 30]
+[--scenario baseline]``.
 
 Reports set-up time, the peak resident set size after set-up and after the run
 (``resource.getrusage(...).ru_maxrss``), day times (median, max, total), and the time of one
@@ -50,11 +51,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--residents", type=int, default=1_000_000)
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scenario", default="baseline",
+                    help="scenario name (smart_platform: residents know part of the shops)")
     args = ap.parse_args(argv)
     n = max(1, round(math.sqrt(args.residents / PRESENT_PER_BLOCK)))
     base_mb = peak_rss_mb()
     t = time.perf_counter()
-    m = CommerceModel(rng=args.seed, communities_x=n, communities_y=n)
+    m = CommerceModel(scenario=args.scenario, rng=args.seed, communities_x=n, communities_y=n)
     setup_s = time.perf_counter() - t
     setup_peak = peak_rss_mb()
     setup_rss = current_rss_mb()
@@ -71,6 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     rebuild_s = time.perf_counter() - t
     rebuild_peak = peak_rss_mb()
     rows = [
+        ("scenario", f"{args.scenario} (consideration sets "
+                     f"{'on' if m.params.consideration_sets else 'off'})"),
         ("residents present (day 0 / last day)", f"{int(m.population.present.sum()):,} of "
                                                  f"{m.population.n:,} places ({n}x{n} blocks)"),
         ("home cells / candidate pairs", f"{len(m.city.home_xy):,} / {len(m.candidates.offer):,}"),

@@ -53,6 +53,8 @@ class Experiment:
         scenarios: Scenario labels, in file order.
         sources: Scenario label -> source passed to ``load_scenario``.
         baseline: Label of the comparison scenario.
+        compare_with: Label -> the scenario its report compares it with, where that is not
+            the baseline.
         replicates: Number of replicates per (scenario, point).
         days: Days simulated per run.
         warmup: Days discarded before measuring.
@@ -90,6 +92,7 @@ class Experiment:
     scenario_hashes: dict[str, str] = field(default_factory=dict)
     applicable: dict[str, list[str]] = field(default_factory=dict)
     sizes: dict[str, list[Any]] = field(default_factory=dict, repr=False)
+    compare_with: dict[str, str] = field(default_factory=dict)
 
     @property
     def seeds(self) -> list[int]:
@@ -123,6 +126,8 @@ class Experiment:
             "factors": [f.to_dict() for f in self.factors],
             "points": self.points,
             "scenario_hashes": dict(sorted(self.scenario_hashes.items())),
+            **({"compare_with": dict(sorted(self.compare_with.items()))}
+               if self.compare_with else {}),
         }
 
     def sources_for_hash(self) -> dict[str, str]:

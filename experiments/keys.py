@@ -30,6 +30,9 @@ class ExperimentKeys:
     description: str = spec("", "Free text.")
     scenarios: list = spec(None, "Scenario names or scenario file paths (at least one).")
     baseline: str = spec("", "The scenario the others are compared with (default: the first).")
+    compare_with: dict = spec(None, "Scenarios the report compares with another scenario than "
+                              "the baseline: {scenario = \"reference\"} (e.g. a platform with "
+                              "the world it works in).")
     replicates: int = spec(10, "Replicates per (scenario, point); seeds shared by all.",
                            lo=1, hi=100_000)
     days: int = spec(365, "Days simulated per run.", lo=1, hi=MAX_DAYS)

@@ -152,6 +152,7 @@ def experiment_from_dict(data: dict[str, Any], *, file: str = "<experiment>",
     if baseline not in labels:
         raise ExperimentError(file, "baseline", f"{baseline!r} is not one of the scenarios"
                               f"{suggest(baseline, labels)}; scenarios: {', '.join(labels)}")
+    compare_with = _compare_with(file, top.get("compare_with") or {}, labels, baseline)
     applicable = {label: [f.name for f in factors
                           if f.policy_kind is None or f.policy_kind in kinds[label]]
                   for label in labels}
@@ -174,7 +175,24 @@ def experiment_from_dict(data: dict[str, Any], *, file: str = "<experiment>",
         sources=sources, baseline=baseline, replicates=replicates, days=days, warmup=warmup,
         root_seed=root_seed, metrics=metrics, settings=settings, method=method, design=design,
         factors=factors, points=points, scenario_configs=configs, scenario_hashes=hashes,
-        applicable=applicable, sizes=sizes)
+        applicable=applicable, sizes=sizes, compare_with=compare_with)
+
+
+def _compare_with(file: str, table: Any, labels: list[str], baseline: str) -> dict[str, str]:
+    """Check ``[compare_with]``: scenario -> another scenario of the experiment (not itself)."""
+    if not isinstance(table, dict):
+        raise ExperimentError(file, "compare_with", "must be a table: scenario = \"reference\"")
+    out: dict[str, str] = {}
+    for scen, ref in table.items():
+        key = f"compare_with.{scen}"
+        if scen not in labels or scen == baseline:
+            raise ExperimentError(file, key, f"{scen!r} is not one of the scenarios compared "
+                                  f"with the baseline{suggest(scen, labels)}")
+        if not isinstance(ref, str) or ref not in labels or ref == scen:
+            raise ExperimentError(file, key, f"{ref!r} must be another scenario of the "
+                                  f"experiment{suggest(str(ref), labels)}")
+        out[scen] = ref
+    return out
 
 
 def _str_list(file: str, key: str, value: Any) -> list[str]:

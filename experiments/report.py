@@ -30,6 +30,7 @@ from experiments.report_figures import (
     fig_subgroups,
     fig_timeseries,
 )
+from experiments.report_grades import add_grades_section
 from experiments.report_tables import (
     add_separation_warnings,
     at_a_glance,
@@ -41,7 +42,7 @@ from experiments.stats import paired_differences
 from experiments.store import ResultStore, atomic_write_bytes
 from experiments.tables import assemble
 from model.errors import ResultsError
-from model.metrics import SUBGROUPS
+from model.outcomes import SUBGROUPS
 
 WRITER = "lifecircle compare"
 REPORT_PATTERNS = ("report.md", "report.html", "fig_*.png", ".*.tmp")
@@ -164,13 +165,15 @@ def _build(x: _Inputs) -> Doc:
     diffs = _differences(doc, x, summary, multi_point, screening)
     sub = _subgroups(doc, x, summary, multi_point)
     lines = _lines(doc, x, summary) if not screening else pd.DataFrame()
-    ce = cost_effectiveness(summary, x.baseline, seed=x.seed + 2)
+    ce = _each_reference(x, summary, lambda part, ref, scens: cost_effectiveness(
+        part, ref, seed=x.seed + 2))
     glance = at_a_glance(diffs, ce, x.metrics, x.points if multi_point else None)
     top: list[Block] = []
     if not multi_point and not screening and not diffs.empty:
         top += [Block("h2", "In brief"),
                 Block("list", in_brief(pd.concat([diffs, sub]), ce, x.baseline, x.others,
-                                       int(x.definition.get("replicates") or 0), lines))]
+                                       int(x.definition.get("replicates") or 0), lines,
+                                       _compare_with(x)))]
     if not glance.empty:
         top += [Block("h2", "At a glance"),
                 Block("p", "Difference from the baseline with its 95% interval (pp for shares, "
@@ -182,6 +185,8 @@ def _build(x: _Inputs) -> Doc:
     doc.blocks[glance_at:glance_at] = top
     _costs(doc, x, ce, multi_point)
     _series_and_coverage(doc, x, summary)
+    add_grades_section(doc, x.out, summary, x.scenarios, x.others, x.baseline, n_boot=N_BOOT,
+                       level=CI_LEVEL, test=x.test, seed=x.seed + 3, point_label=multi_point)
     if x.factors and x.method in ("grid", "lhs"):
         surfaces(doc, x.summary, x.points, x.factors, x.metrics, x.out)
     if x.factors and x.method in ("morris", "sobol"):
@@ -243,8 +248,13 @@ def _differences(doc: Doc, x: _Inputs, summary: pd.DataFrame, multi_point: bool,
     if screening:
         doc.add("p", "Each replicate's value is averaged over the sampled design points, so "
                      "the differences are effects averaged over the uncertainty ranges.")
-    diffs = paired_differences(summary, x.metrics, x.baseline, scenarios=x.others,
-                               n_boot=N_BOOT, level=CI_LEVEL, test=x.test, seed=x.seed)
+    diffs = _each_reference(x, summary, lambda part, ref, scens: paired_differences(
+        part, x.metrics, ref, scenarios=scens, n_boot=N_BOOT, level=CI_LEVEL, test=x.test,
+        seed=x.seed))
+    for scen, ref in _compare_with(x).items():
+        doc.add("p", f"**{scen}** is compared with **{ref}**, not with {x.baseline} "
+                     "(`compare_with` in the experiment file): its rows below are differences "
+                     f"from {ref}.")
     add_separation_warnings(doc, diffs, summary, x.metrics, x.others, x.baseline, x.seed,
                             x.factors if multi_point else [])
     doc.add("table", display_diffs(diffs, multi_point))
@@ -259,8 +269,9 @@ def _subgroups(doc: Doc, x: _Inputs, summary: pd.DataFrame, multi_point: bool) -
     if not sub_metrics:
         return pd.DataFrame()
     doc.add("h2", "For whom: old / new communities, elderly / others")
-    sub = paired_differences(summary, sub_metrics, x.baseline, scenarios=x.others,
-                             n_boot=N_BOOT, level=CI_LEVEL, test=x.test, seed=x.seed + 1)
+    sub = _each_reference(x, summary, lambda part, ref, scens: paired_differences(
+        part, sub_metrics, ref, scenarios=scens, n_boot=N_BOOT, level=CI_LEVEL, test=x.test,
+        seed=x.seed + 1))
     if not sub.empty:
         lookup = {m: (dim, grp) for m, dim, grp in SUBGROUP_METRICS}
         sub.insert(3, "dimension", [lookup[m][0] for m in sub["metric"]])
@@ -303,8 +314,8 @@ def _costs(doc: Doc, x: _Inputs, ce: pd.DataFrame, multi_point: bool) -> None:
 
 def _lines(doc: Doc, x: _Inputs, summary: pd.DataFrame) -> pd.DataFrame:
     """Whether a change in the share satisfied rests on where the line is drawn."""
-    tab = threshold_lines(summary, x.baseline, x.others, n_boot=N_BOOT, level=CI_LEVEL,
-                          test=x.test, seed=x.seed + 3)
+    tab = _each_reference(x, summary, lambda part, ref, scens: threshold_lines(
+        part, ref, scens, n_boot=N_BOOT, level=CI_LEVEL, test=x.test, seed=x.seed + 3))
     if tab.empty:
         return tab
     config = x.manifest.get("config") if isinstance(x.manifest.get("config"), dict) else {}
@@ -346,6 +357,30 @@ def _series_and_coverage(doc: Doc, x: _Inputs, summary: pd.DataFrame) -> None:
     doc.add("fig", fig_coverage(x.out, tab, "fig_coverage.png"),
             "Share of residents (%) who reach each category within its standard walk "
             "(10 minutes for daily basics, 15 for quality formats) at their own speed")
+
+
+def _compare_with(x: _Inputs) -> dict[str, str]:
+    """Scenario -> the scenario it is compared with, where that is not the baseline."""
+    table = x.definition.get("compare_with") or {}
+    return {s: r for s, r in table.items() if s in x.others}
+
+
+def _each_reference(x: _Inputs, summary: pd.DataFrame, table: Any) -> pd.DataFrame:
+    """A table per reference, concatenated; each row says what it is compared with.
+
+    ``table(summary part, reference, scenarios)`` is made for the baseline and its scenarios
+    and for every other reference of ``compare_with`` and the scenarios compared with it.
+    """
+    groups: dict[str, list[str]] = {}
+    refs = _compare_with(x)
+    for scen in x.others:
+        groups.setdefault(refs.get(scen, x.baseline), []).append(scen)
+    parts = []
+    for ref, scens in groups.items():
+        part = table(summary[summary["scenario"].isin([ref, *scens])], ref, scens)
+        if not part.empty:
+            parts.append(part.assign(**{"compared with": ref}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def _jobs(x: _Inputs, n_metrics: int) -> list[tuple[str, str, str | None]]:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from experiments.stats import paired_differences
-from model.metrics import describe_metric
+from model.outcomes import describe_metric
 
 LINES = (("share_satisfied_low_line", "lower line"), ("share_satisfied", "default line"),
          ("share_satisfied_high_line", "higher line"))
@@ -33,7 +33,8 @@ def _sep(diffs: pd.DataFrame, scen: str, metric: str) -> pd.Series | None:
 
 
 def in_brief(diffs: pd.DataFrame, ce: pd.DataFrame, baseline: str, scenarios: Sequence[str],
-             n_replicates: int, lines: pd.DataFrame) -> list[str]:
+             n_replicates: int, lines: pd.DataFrame,
+             compare_with: dict[str, str] | None = None) -> list[str]:
     """Bullet points for people, each sentence built from the report's own numbers.
 
     Args:
@@ -43,8 +44,14 @@ def in_brief(diffs: pd.DataFrame, ce: pd.DataFrame, baseline: str, scenarios: Se
         scenarios: The other scenarios, in report order.
         n_replicates: Replicates per scenario.
         lines: The threshold lines table (:func:`threshold_lines`), for the caveat.
+        compare_with: Scenarios compared with another scenario than the baseline.
     """
     out: list[str] = []
+    refs = compare_with or {}
+
+    def named(scen: str) -> str:
+        return f"{scen} (against {refs[scen]})" if scen in refs else scen
+
     ce = ce[ce["point"] <= 0] if not ce.empty else ce
     if not ce.empty and "benefit_per_yuan" in ce.columns:
         paid = ce[ce["extra_cost_per_year"] > 0].dropna(subset=["benefit_per_yuan"])
@@ -53,19 +60,19 @@ def in_brief(diffs: pd.DataFrame, ce: pd.DataFrame, baseline: str, scenarios: Se
             lo, hi = best["benefit_per_yuan_low"], best["benefit_per_yuan_high"]
             ci = "" if math.isnan(lo) else f" (95% interval {lo:.2f}–{hi:.2f})"
             out.append(
-                f"**Most welfare per yuan: {best['scenario']}.** Each yuan of extra public money "
-                f"a year buys residents {best['benefit_per_yuan']:.2f} yuan of consumer surplus"
-                f"{ci}; it costs {best['extra_cost_per_year']:,.0f} yuan a year more than "
-                f"{baseline}.")
+                f"**Most welfare per yuan: {named(best['scenario'])}.** Each yuan of extra public "
+                f"money a year buys residents {best['benefit_per_yuan']:.2f} yuan of consumer "
+                f"surplus{ci}; it costs {best['extra_cost_per_year']:,.0f} yuan a year more than "
+                f"{refs.get(best['scenario'], baseline)}.")
             below = paid[paid["benefit_per_yuan_high"] < 1]
             if not below.empty:
                 out.append("Returning less welfare than they cost (whole interval below 1 yuan per "
-                           "yuan): " + ", ".join(below["scenario"]) + ".")
+                           "yuan): " + ", ".join(named(s) for s in below["scenario"]) + ".")
         if "share_satisfied_per_10k" in paid.columns and not paid.empty:
             sat = paid.dropna(subset=["share_satisfied_per_10k"])
             if not sat.empty:
                 top = sat.sort_values("share_satisfied_per_10k", ascending=False).iloc[0]
-                out.append(f"**Most residents satisfied per yuan: {top['scenario']}**, "
+                out.append(f"**Most residents satisfied per yuan: {named(top['scenario'])}**, "
                            f"{top['share_satisfied_per_10k']:.3f} percentage points per 10,000 "
                            "yuan a year.")
     for metric, who in (("surplus_yuan_elderly", "residents aged 60+"),
@@ -74,7 +81,7 @@ def in_brief(diffs: pd.DataFrame, ce: pd.DataFrame, baseline: str, scenarios: Se
         rows = diffs[(diffs["metric"] == metric) & diffs["separated"]]
         if not rows.empty:
             r = rows.sort_values("diff", ascending=False).iloc[0]
-            out.append(f"For {who} the largest welfare gain comes with {r['scenario']}: "
+            out.append(f"For {who} the largest welfare gain comes with {named(r['scenario'])}: "
                        f"{r['diff']:+.2f} yuan a resident a day "
                        f"[{r['ci_low']:+.2f}, {r['ci_high']:+.2f}].")
     headline = [m for m in ("surplus_yuan", "share_satisfied", "coverage_basic_all")
@@ -84,13 +91,14 @@ def in_brief(diffs: pd.DataFrame, ce: pd.DataFrame, baseline: str, scenarios: Se
                 if all((r := _sep(diffs, s, m)) is None or not r["separated"] for m in headline)]
         if flat:
             words = ", ".join(describe_metric(m)[0] for m in headline)
-            out.append(f"**Cannot be told apart from {baseline}** on {words}, with "
-                       f"{n_replicates} replicates: {', '.join(flat)}.")
+            out.append(f"**Cannot be told apart from what they are compared with** (the "
+                       f"{baseline} unless noted) on {words}, with {n_replicates} replicates: "
+                       f"{', '.join(named(s) for s in flat)}.")
         worse = [s for s in scenarios if (r := _sep(diffs, s, "surplus_yuan")) is not None
                  and r["separated"] and r["diff"] < 0]
         if worse:
             out.append("Residents are worse off (lower consumer surplus, interval below zero) "
-                       f"with: {', '.join(worse)}.")
+                       f"with: {', '.join(named(s) for s in worse)}.")
     caveats = [
         f"The baseline is a living circle before the pilot work; differences are averages over "
         f"{n_replicates} paired replicates (same seeds) of one generated city, not forecasts "

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.metrics import describe_metric
+from model.outcomes import describe_metric
 
 
 @dataclass

@@ -23,7 +23,7 @@ import seaborn as sns  # noqa: E402
 from experiments.outputs import inside, label_hash, safe_name  # noqa: E402
 from experiments.plan import REFERENCE_POINT  # noqa: E402
 from experiments.report_doc import unit  # noqa: E402
-from model.metrics import is_share  # noqa: E402
+from model.outcomes import is_share  # noqa: E402
 
 
 def figure_name(stem: str, *labels: str) -> str:

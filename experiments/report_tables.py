@@ -15,24 +15,26 @@ import pandas as pd
 from experiments.plan import REFERENCE_POINT
 from experiments.report_doc import Doc, fmt_p, unit
 from experiments.stats import pairwise_separation
-from model.metrics import describe_metric, is_share
+from model.outcomes import describe_metric, is_share
 
 
 def display_diffs(df: pd.DataFrame, point_label: bool) -> pd.DataFrame:
-    """Shares in percentage points; p-values formatted."""
+    """Shares in percentage points; p-values formatted; what each row is compared with."""
     rows = []
-    for r in df.itertuples(index=False):
-        k = 100.0 if is_share(r.metric) else 1.0
-        row = {"scenario": r.scenario}
+    for r in df.to_dict("records"):
+        k = 100.0 if is_share(r["metric"]) else 1.0
+        row = {"scenario": r["scenario"]}
+        if "compared with" in r:
+            row["compared with"] = r["compared with"]
         if point_label:
-            row["point"] = "ref" if r.point == REFERENCE_POINT else str(r.point)
+            row["point"] = "ref" if r["point"] == REFERENCE_POINT else str(r["point"])
         row.update({
-            "what": describe_metric(r.metric)[0], "metric": r.metric, "unit": unit(r.metric),
-            "n": int(r.n),
-            "baseline": r.baseline_mean * k, "scenario mean": r.scenario_mean * k,
-            "difference": r.diff * k, "CI low": r.ci_low * k, "CI high": r.ci_high * k,
-            "d_z": r.d_z, "p": fmt_p(r.p_value), "p (Holm)": fmt_p(r.p_holm),
-            "separated": bool(r.separated),
+            "what": describe_metric(r["metric"])[0], "metric": r["metric"],
+            "unit": unit(r["metric"]), "n": int(r["n"]),
+            "baseline": r["baseline_mean"] * k, "scenario mean": r["scenario_mean"] * k,
+            "difference": r["diff"] * k, "CI low": r["ci_low"] * k, "CI high": r["ci_high"] * k,
+            "d_z": r["d_z"], "p": fmt_p(r["p_value"]), "p (Holm)": fmt_p(r["p_holm"]),
+            "separated": bool(r["separated"]),
         })
         rows.append(row)
     return pd.DataFrame(rows)
@@ -85,6 +87,8 @@ def at_a_glance(diffs: pd.DataFrame, ce: pd.DataFrame, metrics: Sequence[str],
     rows = []
     for (scen, point), g in diffs.groupby(["scenario", "point"], sort=False):
         row: dict[str, Any] = {"scenario": scen}
+        if "compared with" in g.columns:
+            row["compared with"] = g["compared with"].iloc[0]
         if by_point is not None:
             row["point"] = "ref" if point == REFERENCE_POINT else str(point)
             for c in factor_cols:

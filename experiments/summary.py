@@ -11,7 +11,7 @@ The rule (used by ``lifecircle run``, by every experiment and by the validation)
   count); ``public_spend_measured`` is what was spent within the measured window,
   ``public_cost_per_year`` the final value per 365 days of the run, and ``<metric>_per_year``
   the money of the measured window per 365 measured days (a yearly budget's measure);
-* stocks (``model.metrics.STOCK_METRICS``) also keep their final value as ``<metric>_final``.
+* stocks (``model.outcomes.STOCK_METRICS``) also keep their final value as ``<metric>_final``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import math
 import pandas as pd
 
 from model import CUMULATIVE_METRICS
-from model.metrics import STOCK_METRICS
+from model.outcomes import STOCK_METRICS
 from model.policies.base import DAYS_PER_YEAR
 
 __all__ = ["CUMULATIVE_METRICS", "summarize_run"]

@@ -2,8 +2,8 @@
 
 from .categories import category_names
 from .errors import LifecircleError, ScenarioError
-from .metrics import HEADLINE_METRICS, cumulative_metrics, metric_names
 from .model import CommerceModel, simulate
+from .outcomes import HEADLINE_METRICS, cumulative_metrics, metric_names
 from .policies import POLICY_KINDS
 from .scenario import Scenario, load_scenario
 

@@ -8,9 +8,10 @@ j with walking time t_j = walk_j / s / 60 minutes has the utility
 
 where S_k is the category's standard walk in minutes (``standard_walk_min``: 10 for the daily
 basics of the 2023-25 plan, 15 for quality formats), p_j the price index the resident pays
-(market = 1; elderly discounts apply; a delivery adds its fee as a price index; online offers
-are open only to residents who order online) and c_j the offer's recent demand (attempted
-visits, smoothed over the days it was open) over its capacity. The outside option (go
+(market = 1; elderly discounts apply; a delivery adds its fee as a price index) and c_j the
+offer's recent demand (attempted visits, smoothed over the days it was open) over its capacity.
+An offer with an ``audience`` is open only to residents with those access bits: online offers
+to residents who order online, care at home to the residents eligible for it. The outside option (go
 without, or travel far) has utility ``v_0 = outside_utility[k]``.
 
 **First choice.** One uniform per need picks an option with probabilities
@@ -38,7 +39,8 @@ never negative, and it cannot fall when an option is added.
 Implementation. All weights are exp(v - M) with one shift M (the largest utility any option
 can have today), so no exponent overflows (log-sum-exp). Utility depends on the resident only
 through its home cell and its *type* (income band, age class -- which of 60 and the offers'
-``free_age`` values it has reached -- and whether it orders online today), and walks are whole
+``free_age`` values it has reached -- and its access class: whether it orders online today and
+whether it is eligible for care at home), and walks are whole
 cells, so each first-choice weight factors as
 
     exp(v_j - M) = offer_w[offer, type] * walk_w[speed, standard class, walk]
@@ -59,7 +61,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from .knowledge import KnowledgeTerms, pair_uniform, resident_hash
 from .reach import WALK_BITS
+from .supply import ACCESS_PLATFORM, AUDIENCE_MASK, N_AUDIENCE
 
 WALK_MASK = (1 << WALK_BITS) - 1
 MAX_SPEEDS = 64  # distinct walking speeds the factored kernel tabulates
@@ -112,11 +116,24 @@ def _utility(quality, paid, t, crowd, std_min, bq, bp, bw, bl, bc):  # pragma: n
     return bq * quality - bp * (paid - 1.0) - bw * t - bl * late - bc * crowd * crowd
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _unknown(salt, r, o, in_sight, platform, listed, miss_offer, miss_home):  # pragma: no cover
+    """Resident r does not know offer o (``model.knowledge``).
+
+    Not in sight, not listed on a platform the resident uses, and the pair's fixed uniform
+    below the chance of not knowing.
+    """
+    if in_sight or (platform and listed) or miss_offer <= 0.0:
+        return False
+    return pair_uniform(resident_hash(salt, r), o) < miss_offer * miss_home
+
+
 @numba.njit(cache=True, nogil=True)
-def _first_factored(lo, hi, need_res, need_cat, home, income, orders_online, speed, age,
+def _first_factored(lo, hi, need_res, need_cat, home, income, access, speed, age,
                     speeds, age_thr, std_class, ptr, cand_offer, cand_walk, cand_packed,
                     offer_w, walk_w, outside_w, ref_w, money_per_util, o_price, o_fee,
-                    o_discount60, o_free_age, u_choice,
+                    o_discount60, o_free_age, know, salt, code_in_sight, k_miss_offer,
+                    k_miss_user, k_miss_home, u_choice,
                     chosen, pos, walk_min, score, paid, surplus, u_again):  # pragma: no cover
     """First choices of needs ``lo:hi`` with the factored weights (see the module docstring)."""
     K = outside_w.shape[0]
@@ -140,7 +157,7 @@ def _first_factored(lo, hi, need_res, need_cat, home, income, orders_online, spe
         for t in range(age_thr.shape[0]):
             if ar >= age_thr[t]:
                 ac += 1
-        ty = (income[r] * n_age + ac) * 2 + (1 if orders_online[r] else 0)
+        ty = (income[r] * n_age + ac) * N_AUDIENCE + (access[r] & AUDIENCE_MASK)
         sr = speed[r]
         s = 0
         for t in range(n_speed):
@@ -150,10 +167,24 @@ def _first_factored(lo, hi, need_res, need_cat, home, income, orders_online, spe
         ws = (s * n_std + std_class[k]) * n_walk
         out_w = outside_w[k]
         total = out_w
-        for j in range(a, b):
-            pk = cand_packed[j]  # offer << WALK_BITS | walk code
-            total += flat_ow[(pk >> WALK_BITS) * n_ty + ty] * flat_ww[ws + (pk & WALK_MASK)]
-            buf[j - a] = total  # cumulative weight, summed in candidate order
+        if know:  # only the offers the resident knows weigh (module knowledge)
+            miss_h = k_miss_home[row]
+            # a platform user misses no listed shop: its own per-offer chances
+            miss_o = k_miss_user if (access[r] & ACCESS_PLATFORM) != 0 else k_miss_offer
+            hr = resident_hash(salt, r)
+            for j in range(a, b):
+                pk = cand_packed[j]
+                o = pk >> WALK_BITS
+                code = pk & WALK_MASK
+                # branch-free: whether r knows o is a coin flip the CPU cannot predict
+                known = (pair_uniform(hr, o) >= miss_o[o] * miss_h) | code_in_sight[code]
+                total += flat_ow[o * n_ty + ty] * flat_ww[ws + code] * known
+                buf[j - a] = total
+        else:
+            for j in range(a, b):
+                pk = cand_packed[j]  # offer << WALK_BITS | walk code
+                total += flat_ow[(pk >> WALK_BITS) * n_ty + ty] * flat_ww[ws + (pk & WALK_MASK)]
+                buf[j - a] = total  # cumulative weight, summed in candidate order
         surplus[i] = np.log(total / out_w) * money_per_util[income[r], k]
         target = u_choice[i] * total
         pick = -1
@@ -192,9 +223,10 @@ def _first_factored(lo, hi, need_res, need_cat, home, income, orders_online, spe
 
 
 @numba.njit(cache=True, nogil=True)
-def _first_direct(need_res, need_cat, home, income, orders_online, speed, age, ptr,
-                  cand_offer, cand_walk, o_today, o_online, o_price, o_fee, o_quality,
-                  o_crowd, o_discount60, o_free_age, bq, beta_price, bw, bl, bc, std_min,
+def _first_direct(need_res, need_cat, home, income, access, speed, age, ptr,
+                  cand_offer, cand_walk, o_today, o_audience, o_price, o_fee, o_quality,
+                  o_crowd, o_discount60, o_free_age, know, salt, sight_m, k_miss_offer,
+                  k_listed, k_miss_home, bq, beta_price, bw, bl, bc, std_min,
                   outside_u, ref_u, shift, money_per_util, u_choice,
                   chosen, pos, walk_min, score, paid, surplus, u_again):  # pragma: no cover
     """First choices with one exp(v - M) per candidate (when the factored tables do not apply)."""
@@ -211,10 +243,14 @@ def _first_direct(need_res, need_cat, home, income, orders_online, speed, age, p
         inv_speed = 1.0 / (speed[r] * 60.0)
         out_w = np.exp(outside_u[k] - shift)
         ref_w = np.exp(ref_u[k] - shift)
+        miss_h = k_miss_home[row] if know else 1.0
+        platform = (access[r] & ACCESS_PLATFORM) != 0
         total = out_w
         for j in range(a, b):
             o = cand_offer[j]
-            if o_today[o] and not (o_online[o] and not orders_online[r]):
+            if o_today[o] and (o_audience[o] & access[r]) == o_audience[o] and not (
+                    know and _unknown(salt, r, o, cand_walk[j] <= sight_m, platform, k_listed[o],
+                                      k_miss_offer[o], miss_h)):
                 p = _price_paid(o_price[o], o_fee[o], o_free_age[o], o_discount60[o], age[r])
                 v = _utility(o_quality[o], p, cand_walk[j] * inv_speed, o_crowd[o], std_min[k],
                              bq, bp, bw, bl, bc)
@@ -255,11 +291,11 @@ def _first_direct(need_res, need_cat, home, income, orders_online, speed, age, p
 
 
 @numba.njit(cache=True, nogil=True)
-def _ration(need_res, need_cat, home, income, orders_online, speed, age, ptr, cand_offer,
-            cand_walk, o_today, o_online, o_price, o_fee, o_quality, o_crowd, o_discount60,
-            o_free_age, o_cap, bq, beta_price, bw, bl, bc, std_min, outside_u, ref_u, shift,
-            priority, chosen, walk_min, score, paid, u_again,
-            turned, attempts, served):  # pragma: no cover - compiled
+def _ration(need_res, need_cat, home, income, access, speed, age, ptr, cand_offer,
+            cand_walk, o_today, o_audience, o_price, o_fee, o_quality, o_crowd, o_discount60,
+            o_free_age, know, salt, sight_m, k_miss_offer, k_listed, k_miss_home, o_cap, bq,
+            beta_price, bw, bl, bc, std_min, outside_u, ref_u, shift, priority, chosen,
+            walk_min, score, paid, u_again, turned, attempts, served):  # pragma: no cover - compiled
     """Serve first choices up to capacity in queue order; the turned away choose again."""
     n = need_res.shape[0]
     n_off = o_cap.shape[0]
@@ -322,10 +358,14 @@ def _ration(need_res, need_cat, home, income, orders_online, speed, age, ptr, ca
         inv_speed = 1.0 / (speed[r] * 60.0)
         out_w = np.exp(outside_u[k] - shift)
         ref_w = np.exp(ref_u[k] - shift)
+        miss_h = k_miss_home[row] if know else 1.0
+        platform = (access[r] & ACCESS_PLATFORM) != 0
         total = out_w
         for j in range(a, b):
             o = cand_offer[j]
-            if o_today[o] and served[o] < o_cap[o] and not (o_online[o] and not orders_online[r]):
+            if o_today[o] and served[o] < o_cap[o] and (o_audience[o] & access[r]) == o_audience[o] \
+                    and not (know and _unknown(salt, r, o, cand_walk[j] <= sight_m, platform,
+                                               k_listed[o], k_miss_offer[o], miss_h)):
                 p = _price_paid(o_price[o], o_fee[o], o_free_age[o], o_discount60[o], age[r])
                 v = _utility(o_quality[o], p, cand_walk[j] * inv_speed, o_crowd[o], std_min[k],
                              bq, bp, bw, bl, bc)
@@ -472,8 +512,9 @@ def choice_tables(model, c: Coefficients, speeds: np.ndarray, walk_values: np.nd
 
     Returns:
         ``(offer_w, walk_w, std_class, age_thr)``: ``offer_w`` is (offers, 3 x age classes x
-        2), indexed ``(income * n_age + age class) * 2 + orders online``, zero for offers not
-        available today and for online offers when not ordering online; ``walk_w`` is
+        N_AUDIENCE), indexed ``(income * n_age + age class) * N_AUDIENCE + access class`` (the
+        resident's ``access & AUDIENCE_MASK``), zero for offers not available today and for
+        offers whose audience the access class lacks; ``walk_w`` is
         (speeds, distinct standards, walks); ``std_class`` maps a category to its standard;
         ``age_thr`` the sorted age thresholds (60 and every ``free_age``).
     """
@@ -484,7 +525,7 @@ def choice_tables(model, c: Coefficients, speeds: np.ndarray, walk_values: np.nd
     n_age = len(rep_age)
     base = c.beta_quality * offers.quality - c.beta_crowding * c.crowd * c.crowd - c.shift
     is_free = offers.free_age > 0
-    offer_w = np.empty((len(offers), 3, n_age, 2))
+    offer_w = np.empty((len(offers), 3, n_age, N_AUDIENCE))
     for a_cls, a in enumerate(rep_age):
         price = offers.price
         if a >= 60.0:
@@ -492,14 +533,16 @@ def choice_tables(model, c: Coefficients, speeds: np.ndarray, walk_values: np.nd
         price = np.where(is_free & (a >= offers.free_age), 0.0, price) + offers.fee
         for b in range(3):
             offer_w[:, b, a_cls, 0] = np.exp(base - c.beta_price[b] * (price - 1.0))
-    offer_w[:, :, :, 1] = offer_w[:, :, :, 0]
+    for a in range(1, N_AUDIENCE):
+        offer_w[:, :, :, a] = offer_w[:, :, :, 0]
     offer_w[~offers.today] = 0.0
-    offer_w[offers.online, :, :, 0] = 0.0
+    for a in range(N_AUDIENCE):  # offers needing an access bit this class lacks
+        offer_w[(offers.audience & np.uint8(AUDIENCE_MASK & ~a)) != 0, :, :, a] = 0.0
     standards, std_class = np.unique(c.std_min, return_inverse=True)
     t = walk_values[None, :] * (1.0 / (speeds.astype(np.float64)[:, None] * 60.0))
     late = np.maximum(0.0, t[:, None, :] - standards[None, :, None])
     walk_w = np.exp(-c.beta_walk * t[:, None, :] - c.beta_late * late)
-    return (offer_w.reshape(len(offers), 3 * n_age * 2), np.ascontiguousarray(walk_w),
+    return (offer_w.reshape(len(offers), 3 * n_age * N_AUDIENCE), np.ascontiguousarray(walk_w),
             std_class.astype(np.int64), age_thr)
 
 
@@ -528,9 +571,12 @@ def run_choice(model, need_res: np.ndarray, need_cat: np.ndarray,
     priority = np.ascontiguousarray(uniforms[:, 1])
     speeds, n_speeds = _distinct_speeds(need_res, pop.speed_mps, MAX_SPEEDS)
     offer_walk = idx.offer_walk
-    direct_args = (pop.home, pop.income, model.orders_online, pop.speed_mps, pop.age, idx.ptr,
-                   idx.offer, idx.walk_m, offers.today, offers.online, offers.price, offers.fee,
-                   offers.quality, c.crowd, offers.discount60, offers.free_age)
+    kt: KnowledgeTerms = model.knowledge.terms(model)
+    miss_home = kt.miss_home if kt.on else np.ones(1)
+    direct_args = (pop.home, pop.income, model.access, pop.speed_mps, pop.age, idx.ptr,
+                   idx.offer, idx.walk_m, offers.today, offers.audience, offers.price, offers.fee,
+                   offers.quality, c.crowd, offers.discount60, offers.free_age, kt.on, kt.salt,
+                   kt.sight_m, kt.miss_offer, kt.listed, miss_home)
     betas = (c.beta_quality, c.beta_price, c.beta_walk, c.beta_late, c.beta_crowding,
              c.std_min, c.outside_u, c.ref_u, c.shift)
     if n_speeds < 0 or offer_walk is None:
@@ -540,11 +586,13 @@ def run_choice(model, need_res: np.ndarray, need_cat: np.ndarray,
         if n_speeds == 0:
             speeds = pop.speed_mps[:1]
         offer_w, walk_w, std_class, age_thr = choice_tables(model, c, speeds, idx.walk_values)
-        args = (need_res, need_cat, pop.home, pop.income, model.orders_online, pop.speed_mps,
+        args = (need_res, need_cat, pop.home, pop.income, model.access, pop.speed_mps,
                 pop.age, speeds, age_thr, std_class, idx.ptr, idx.offer, idx.walk_m, offer_walk,
                 offer_w, walk_w, np.exp(c.outside_u - c.shift), np.exp(c.ref_u - c.shift),
                 c.money_per_util, offers.price, offers.fee, offers.discount60, offers.free_age,
-                u_choice, chosen, pos, walk_min, score, paid, surplus, u_again)
+                kt.on, kt.salt, idx.walk_values <= kt.sight_m, kt.miss_offer,
+                np.where(kt.listed, 0.0, kt.miss_offer), miss_home, u_choice, chosen, pos,
+                walk_min, score, paid, surplus, u_again)
         _run_chunked(n, args)
     turned = np.zeros(n, dtype=bool)
     attempts = np.zeros(len(offers))

@@ -153,8 +153,13 @@ def _row_sums(ptr, offer, walk_m, v_offer, usable, inv_speed, std_min, beta_walk
 
 
 def site_sales(model, site: int, price: float, demand: np.ndarray, attraction: np.ndarray,
-               k: int) -> tuple[float, np.ndarray, np.ndarray]:
+               k: int, quality: float | None = None,
+               capacity: float | None = None) -> tuple[float, np.ndarray, np.ndarray]:
     """Expected daily sales of a new outlet of category ``k`` at ``site`` (at most its capacity).
+
+    Args:
+        quality: the outlet's quality (default: the mean, ``independent_quality``).
+        capacity: its visits a day (default: the category's).
 
     Returns:
         ``(sales, homes, weights)``: the sales; the homes in walking reach and the new
@@ -165,12 +170,14 @@ def site_sales(model, site: int, price: float, demand: np.ndarray, attraction: n
     homes, dist = sup.pair_home[a:b], sup.pair_dist[a:b]
     if len(homes) == 0:
         return 0.0, homes, np.zeros((4, 0))
+    q = p.independent_quality if quality is None else quality
+    cap = cats.capacity[k] if capacity is None else capacity
     t = dist[None, :] / (group_speeds(model)[:, None] * 60.0)  # (groups, homes)
     late = np.maximum(0.0, t - cats.standard_min[k])
-    e = np.exp(p.beta_quality * p.independent_quality - p.beta_price_mid * (price - 1.0)
+    e = np.exp(p.beta_quality * q - p.beta_price_mid * (price - 1.0)
                - p.beta_walk_per_min * t - p.beta_late_per_min * late)
     share = e / (attraction[:, homes, k] + e)
-    visits = min(float((demand[:, homes, k] * share).sum()), np.floor(cats.capacity[k] + 1e-9))
+    visits = min(float((demand[:, homes, k] * share).sum()), np.floor(cap + 1e-9))
     return visits * cats.spend[k] * price, homes, e
 
 

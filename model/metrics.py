@@ -1,6 +1,6 @@
 """Model-level metrics: pure functions of the model's state after a day.
 
-Names follow DESIGN section 3; ``metric_names`` lists them once for every other part.
+Names, words and units follow DESIGN section 3 and are declared once in ``model/outcomes.py``.
 
 * **Coverage** of a category is the share of present residents whose own walk, at their own
   speed, reaches an open provider within the category's standard walk (``standard_walk_min``:
@@ -14,6 +14,9 @@ Names follow DESIGN section 3; ``metric_names`` lists them once for every other 
   present resident (per present resident of the group for the group metrics);
   ``surplus_yuan_total`` is today's total over all residents (the benefit side of the
   report's benefit-cost ratios).
+* **Circle grades** (``model/grades.py``): ``grade_share_<grade>`` is the share of present
+  residents living in a community whose circle is graded ``none`` (below basic), ``basic``,
+  ``upgraded`` or ``quality`` (基础型、提升型、品质型), also for old and new communities.
 * Rates over today's needs (``unmet_rate``, ``turned_away_rate``, ``mean_walk_min``) are NaN
   on a day without needs.
 * ``public_spend`` is the ledger to date; ``spend_<kind>`` its part booked by policies of one
@@ -27,125 +30,9 @@ import numba
 import numpy as np
 
 from .city import NEW, OLD
+from .grades import grade_shares
+from .outcomes import PERCENTILES, SUBGROUPS
 from .population import ELDERLY
-
-SUBGROUPS = ("old", "new", "elderly", "nonelderly")
-"""Subgroups of residents metrics are broken down by: old / new communities, 60+ / under 60."""
-
-PERCENTILES = (10, 50, 90)
-"""Percentiles of residents' satisfaction reported daily (the distribution, not one line)."""
-
-
-def metric_names(categories: list[str] | tuple[str, ...],
-                 policy_kinds: list[str] | tuple[str, ...]) -> list[str]:
-    """Names of the daily metrics, in order.
-
-    Args:
-        categories: the category names of the table.
-        policy_kinds: every policy kind (one ``spend_<kind>`` each).
-    """
-    names = ["satisfaction_mean", "share_satisfied"]
-    names += [f"share_satisfied_{g}" for g in SUBGROUPS]
-    names += ["share_satisfied_low_line", "share_satisfied_high_line"]
-    names += [f"satisfaction_p{q}" for q in PERCENTILES]
-    names += ["surplus_yuan"] + [f"surplus_yuan_{g}" for g in SUBGROUPS] + ["surplus_yuan_total"]
-    names += [f"coverage_{c}" for c in categories] + ["coverage_basic_all"]
-    names += [f"coverage_basic_all_{g}" for g in SUBGROUPS]
-    names += ["unmet_rate", "turned_away_rate", "mean_walk_min", "outlets_open", "chain_rate",
-              "independents_open", "outlets_opened", "outlets_closed", "residents",
-              "residents_per_outlet", "public_spend"]
-    names += [f"spend_{kind}" for kind in sorted(policy_kinds)]
-    names += ["rent_subsidy_share", "gini_satisfaction", "gini_access", "entrant_closed_2y",
-              "occupancy_new"]
-    return names
-
-
-HEADLINE_METRICS = ("share_satisfied", "share_satisfied_old", "share_satisfied_new",
-                    "share_satisfied_elderly", "surplus_yuan", "coverage_basic_all",
-                    "coverage_basic_all_old", "coverage_basic_all_new", "coverage_fresh_food",
-                    "unmet_rate", "mean_walk_min", "chain_rate", "outlets_open",
-                    "residents_per_outlet", "public_spend")
-"""The metrics a person reads first: printed by ``lifecircle run``, led with in reports."""
-
-_GROUP_WORDS = {"old": "in old communities", "new": "in new communities",
-                "elderly": "aged 60+", "nonelderly": "under 60"}
-_WORDS = {
-    "satisfaction_mean": ("mean satisfaction (0-1 score)", "share"),
-    "share_satisfied": ("residents satisfied", "share"),
-    "share_satisfied_low_line": ("residents satisfied at the lower line", "share"),
-    "share_satisfied_high_line": ("residents satisfied at the higher line", "share"),
-    "satisfaction_p10": ("satisfaction of the least satisfied tenth", "share"),
-    "satisfaction_p50": ("median satisfaction", "share"),
-    "satisfaction_p90": ("satisfaction of the most satisfied tenth", "share"),
-    "surplus_yuan": ("consumer surplus per resident a day", "yuan"),
-    "surplus_yuan_total": ("consumer surplus of all residents a day", "yuan"),
-    "coverage_basic_all": ("residents reaching every basic format within its standard walk",
-                           "share"),
-    "unmet_rate": ("needs that went unmet", "share"),
-    "turned_away_rate": ("needs turned away at a full shop", "share"),
-    "mean_walk_min": ("walk to the shop chosen", "minutes"),
-    "outlets_open": ("outlets open", "count"),
-    "chain_rate": ("outlets that are chains", "share"),
-    "independents_open": ("independent outlets open", "count"),
-    "outlets_opened": ("outlets opened that day", "count"),
-    "outlets_closed": ("outlets closed that day", "count"),
-    "residents": ("residents living in the circle", "count"),
-    "residents_per_outlet": ("residents per outlet", "count"),
-    "public_spend": ("public money spent to date", "yuan"),
-    "rent_subsidy_share": ("share of rent the rent subsidy pays (after pacing)", "share"),
-    "gini_satisfaction": ("inequality of satisfaction (Gini)", "share"),
-    "gini_access": ("inequality of access (Gini)", "share"),
-    "entrant_closed_2y": ("new shops closed within two years", "share"),
-    "occupancy_new": ("occupancy of new communities", "share"),
-}
-_UNIT_WORDS = {"share": "percentage points", "yuan": "yuan", "minutes": "minutes",
-               "count": ""}
-
-
-def describe_metric(name: str) -> tuple[str, str]:
-    """``(words, unit)`` of a metric for people: ``("residents satisfied", "share")``.
-
-    The unit is ``share`` (a 0..1 quantity, shown in percentage points), ``yuan``,
-    ``minutes`` or ``count``. Unknown names come back as themselves with unit ``count``.
-    """
-    if name in _WORDS:
-        return _WORDS[name]
-    base, _, group = name.rpartition("_")
-    if group in _GROUP_WORDS and base in _WORDS:
-        words, unit = _WORDS[base]
-        return f"{words}, {_GROUP_WORDS[group]}", unit
-    if name.startswith("coverage_"):
-        what = name.removeprefix("coverage_").replace("_", " ")
-        return f"residents reaching {what} within its standard walk", "share"
-    if name.startswith("spend_"):
-        what = name.removeprefix("spend_").replace("_", " ")
-        return f"public money spent on {what} to date", "yuan"
-    return name, "count"
-
-
-def metric_label(name: str) -> str:
-    """A metric in words with its code name and unit: "residents satisfied (share_satisfied, pp)"."""
-    words, unit = describe_metric(name)
-    unit_text = {"share": "pp"}.get(unit, _UNIT_WORDS.get(unit, ""))
-    return f"{words} (`{name}`{', ' + unit_text if unit_text else ''})"
-
-
-def is_share(name: str) -> bool:
-    """Whether a metric is a 0..1 quantity (differences shown in percentage points)."""
-    return describe_metric(name)[1] == "share"
-
-
-STOCK_METRICS = ("public_spend", "outlets_open", "chain_rate", "residents")
-"""Metrics that are stocks (levels at a date): summaries also keep their final value."""
-
-
-def cumulative_metrics(policy_kinds: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """Metrics that add up from day 1: money to date.
-
-    Summaries take them at their final value and over the measured window
-    (``<name>_measured``), never as a mean of the running total.
-    """
-    return ("public_spend", *(f"spend_{kind}" for kind in sorted(policy_kinds)))
 
 
 def gini(x: np.ndarray) -> float:
@@ -358,6 +245,9 @@ def compute_metrics(model) -> dict[str, float]:
     m["coverage_basic_all"] = _ratio(basic_all[_ALL_G], n[_ALL_G])
     for g, name in enumerate(SUBGROUPS):
         m[f"coverage_basic_all_{name}"] = _ratio(basic_all[g], n[g])
+    kind = pop.kind[idx]
+    m.update(grade_shares(model, cov, {"": np.ones(len(idx), dtype=bool), "_old": kind == OLD,
+                                       "_new": kind == NEW}))
     n_needs = len(day.chosen)
     m["unmet_rate"] = _ratio(needs[0], n_needs)
     m["turned_away_rate"] = _ratio(needs[1], n_needs)

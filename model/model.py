@@ -8,11 +8,13 @@ The phases of one day (``CommerceModel.step``), in this order:
 3. **index** -- the candidate index is rebuilt if reach changed (or every
    ``compact_every_days`` to drop closed offers);
 4. **needs** -- each present resident draws today's needs per category (stream ``needs``);
-5. **choice** -- one logit draw per need over reachable offers and the outside option, a
+5. **choice** -- one logit draw per need over the reachable offers the resident knows (all
+   of them unless ``consideration_sets``) and the outside option, a
    queue place per need (stream ``choices``); offers serve up to their capacity and the needs
    turned away choose again among the offers with room;
 6. **sales** -- residents pay, offers collect revenue, today's demand enters each open offer's
-   crowding memory; then policies see the day's choices and sales (``after_choice``);
+   crowding memory and today's visits the homes' knowledge of their formats; then policies
+   see the day's choices and sales (``after_choice``);
 7. **accounts and exit** -- shops book margin, rent (less the policies' rent relief) and staff;
    underwriting policies make good their shops' deficits; broke or loss-making shops close;
 8. **satisfaction** -- each resident's moving average takes today's outcome scores;
@@ -41,13 +43,16 @@ from .city import OLD
 from .city_layer import LayerCity, make_city, open_layer_shops
 from .economy import book_sales, settle_day
 from .entry import monthly_entry, open_initial_shops
-from .metrics import compute_metrics, coverage_matrix, metric_names
+from .grades import community_grades
+from .knowledge import KNOWLEDGE_SPAWN_KEY, Knowledge
+from .metrics import compute_metrics, coverage_matrix
+from .outcomes import metric_names
 from .policies import POLICY_KINDS, Policy, make_policy
 from .population import Population
 from .reach import CandidateIndex
 from .satisfaction import update_satisfaction
 from .scenario import Scenario, load_scenario
-from .supply import Supply
+from .supply import ACCESS_ONLINE, Supply
 
 STREAMS = ("city", "population", "shops", "needs", "choices", "entry")
 ENTRY_PERIOD_DAYS = 30
@@ -117,6 +122,9 @@ class CommerceModel(Model):
         city: the City (``city.cell_size_m``, ``city.walkable``); grid: the Mesa grid.
         population: resident arrays; supply: sites, shops and offers.
         satisfaction: per-resident satisfaction (0..1; NaN before the first outcome).
+        knowledge: what residents know (``model.knowledge``; consideration sets).
+        access: per resident, ``supply.ACCESS_*`` bits (orders online, eligible for care at
+            home, uses the platform) that policies set; ``orders_online`` reads one of them.
         policies: the policies in canonical order; policy_labels: their ledger labels.
         ledger: public yuan spent to date, per policy label.
         today: the DayRecord of the last day; day: days simulated.
@@ -135,6 +143,7 @@ class CommerceModel(Model):
         self.streams = {name: np.random.default_rng(s)
                         for name, s in zip(STREAMS, root.spawn(len(STREAMS)), strict=True)}
         self.day = 0
+        self.knowledge = None  # set once the city and the category table exist (below)
         self.beta_price = np.array([p.beta_price_low, p.beta_price_mid, p.beta_price_high])
         self.spend_mult = np.array([p.spend_mult_low, 1.0, p.spend_mult_high])
         self.policy_kinds = tuple(sorted(POLICY_KINDS))
@@ -143,10 +152,15 @@ class CommerceModel(Model):
         self.grid = OrthogonalMooreGrid((self.city.width, self.city.height), torus=False,
                                         random=self.random)
         self.population = Population(p, self.city, self.streams["population"])
+        # the salt of residents' knowledge: from the root seed, drawing from no stream
+        salt = np.random.SeedSequence(root.entropy, spawn_key=(KNOWLEDGE_SPAWN_KEY,)
+                                      ).generate_state(1, np.uint64)[0]
+        self.knowledge = Knowledge(self, salt)
         self.satisfaction = np.full(self.population.n, np.nan)
         self.outcomes_seen = np.zeros(self.population.n, dtype=np.int64)
-        # who orders online today (instant retail sets it; nobody without that policy)
-        self.orders_online = np.zeros(self.population.n, dtype=bool)
+        # what each resident may use (ACCESS_* bits: orders online, eligible for care at
+        # home, uses the platform); policies set them, nobody has any without a policy
+        self.access = np.zeros(self.population.n, dtype=np.uint8)
         rent = np.where(self.city.community_kind[self.city.storefront_community] == OLD,
                         p.rent_old_yuan_m2_day, p.rent_new_yuan_m2_day)
         self.supply = Supply(self.city, rent, p.walk_cutoff_m)
@@ -175,8 +189,19 @@ class CommerceModel(Model):
             model_reporters={name: _reporter(name) for name in self.metric_names()})
 
     # --- public API ----------------------------------------------------------------------
+    @property
+    def orders_online(self) -> np.ndarray:
+        """Bool per resident: orders online today (the ``ACCESS_ONLINE`` bit of ``access``)."""
+        return (self.access & ACCESS_ONLINE) != 0
+
+    @orders_online.setter
+    def orders_online(self, value: np.ndarray) -> None:
+        on = np.asarray(value, dtype=bool)
+        self.access = (self.access & np.uint8(0xFF ^ ACCESS_ONLINE)) | \
+            np.where(on, ACCESS_ONLINE, 0).astype(np.uint8)
+
     def metric_names(self) -> list[str]:
-        """Names of the daily metrics, in order (``model.metrics.metric_names``)."""
+        """Names of the daily metrics, in order (``model.outcomes.metric_names``)."""
         return metric_names(self.categories.names, self.policy_kinds)
 
     def metrics(self) -> dict[str, float]:
@@ -212,6 +237,7 @@ class CommerceModel(Model):
         # 6. sales
         book_sales(self, rec)
         self.supply.record_demand(rec.offer_attempts, p.crowding_memory)
+        self.knowledge.record(self, rec)
         for pol in self.policies:
             pol.after_choice(self, rec)
         # 7. accounts and exit
@@ -255,6 +281,27 @@ class CommerceModel(Model):
         else:
             reached = cov[:, self.categories.index[category]]
         return self._per_cell(reached.astype(float))
+
+    def community_grades(self) -> np.ndarray:
+        """Grade code of each community's circle (``model.grades``).
+
+        0 below basic, 1 basic (基础型), 2 upgraded (提升型), 3 quality (品质型); -1 where
+        nobody lives yet.
+        """
+        return community_grades(self, coverage_matrix(self))
+
+    def grade_grid(self) -> np.ndarray:
+        """The map layer of graded circles: per cell, the grade code of its community's circle.
+
+        Values 0..3 (``model.grades.GRADES``) at every home cell where residents live, NaN
+        elsewhere (as the other grids).
+        """
+        grades = self.community_grades().astype(float)
+        homes = np.unique(self.population.home[self.present_idx])
+        out = np.full((self.city.width, self.city.height), np.nan)
+        xy = self.city.home_xy[homes]
+        out[xy[:, 0], xy[:, 1]] = grades[self.city.home_community[homes]]
+        return out
 
     def nearest_walk_m(self, home: int) -> np.ndarray:
         """Walk (m) from home cell ``home`` to the nearest open physical provider per category.

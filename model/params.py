@@ -64,6 +64,10 @@ class Params:
         lo=0, hi=1, source="assumption")
     share_80plus_of_elderly: float = spec(0.14, "Share of the 60+ who are 80+.",
         lo=0, hi=1, source="source: 7th census 2020 (35.8 M of 264 M)")
+    share_alone_of_elderly: float = spec(0.14, "Share of residents aged 60+ who live alone.",
+        lo=0, hi=1, source="source: 7th population census 2020 as reported (~37 M of the 264 M "
+        "aged 60+ live in one-person households, ~14%); the same share in old and new "
+        "communities and at every age: assumption")
     share_family_old: float = spec(0.15, "Share in families with a young child, old communities.",
         lo=0, hi=1, source="assumption")
     share_family_new: float = spec(0.3, "Share in families with a young child, new communities.",
@@ -110,6 +114,29 @@ class Params:
     crowding_memory: float = spec(0.7,
         "Weight of the previous recent demand when an open day's demand is added (crowding).",
         lo=0, hi=1, lo_open=False, source="assumption (~3 open days of memory)")
+    # --- knowledge (consideration sets) -----------------------------------------------
+    consideration_sets: bool = spec(False,
+        "Residents know only part of the shops within reach and choose among those they know "
+        "(model/knowledge.py); false: everyone knows every offer within reach.",
+        source="issue 15; seed: the repair map makes small services 'visible and findable' "
+        "(看得见、找得到). Off by default: the calibrated defaults assume full knowledge")
+    know_sight_m: float = spec(100.0, "Shops within this walk are always known (passed daily).",
+        lo=0, hi=20_000, source="assumption (the same street, two cells)")
+    know_new_shop: float = spec(0.2,
+        "Chance that a resident within reach knows a shop on its first day (signs, openings).",
+        lo=0, hi=1, source="assumption")
+    know_settled_shop: float = spec(0.7,
+        "Chance that a resident within reach knows a long-established shop from its age alone.",
+        lo=0, hi=1, source="assumption")
+    know_age_days: float = spec(180.0,
+        "Time constant (days) of a shop becoming known with its age (word of mouth).",
+        lo=0, lo_open=True, hi=36_500, source="assumption")
+    know_incumbent_age_days: float = spec(1825.0,
+        "Shops open at day 0 count as this much older (established before the simulation).",
+        lo=0, hi=36_500, source="assumption (five years)")
+    know_visits_per_resident: float = spec(10.0,
+        "Visits per resident of a home cell to a format that make 63% of its unknown providers "
+        "known (1 - exp(-visits / this)).", lo=0, lo_open=True, hi=1e6, source="assumption")
     # --- satisfaction ------------------------------------------------------------------
     satisfaction_memory: float = spec(0.05,
         "Weight of one need's outcome in the moving average (after the first 1/memory outcomes, "
@@ -195,6 +222,23 @@ class Params:
     entry_horizon_days: float = spec(730.0,
         "Entrants spread one-off grants over this many days when they weigh a site.",
         lo=1, hi=3650, source="assumption (two years, the horizon in which a third of new shops close)")
+    # --- circle grades -----------------------------------------------------------------
+    grade_reach_share: float = spec(0.8,
+        "A format is present in a community's circle when at least this share of its residents "
+        "reach it within the category's standard walk (model/grades.py).", lo=0, hi=1,
+        lo_open=True, source="assumption; the grades basic / upgraded / quality are the "
+        "source's (基础型、提升型、品质型), their thresholds are not published")
+    grade_upgraded_share: float = spec(0.8,
+        "An upgraded circle (提升型) has every basic format and at least this share of the "
+        "quality formats (rounded up: 4 of 5).", lo=0, hi=1,
+        source="assumption; basic and quality formats as in the 2021 construction guide. "
+        "Childcare, fitness and dining are within 15 minutes of nearly everyone in the model, "
+        "so a lower line would never tell basic from upgraded")
+    grade_quality_share: float = spec(1.0,
+        "A quality circle (品质型) has every basic format and at least this share of the "
+        "quality formats (rounded up: all five, elderly care and canteens included).", lo=0,
+        hi=1, source="assumption; the source's emphasis on the elderly and the young "
+        "(一老一小); formats as in the 2021 construction guide")
     # --- run ---------------------------------------------------------------------------
     compact_every_days: int = spec(30,
         "Rebuild the candidate index every N days (closed outlets are skipped in between).",
@@ -218,6 +262,14 @@ def make_params(where: str, values: dict[str, Any]) -> Params:
     if params.share_old > 0 and params.share_old < 1 and params.communities_x * params.communities_y < 2:
         raise ScenarioError(where, "communities_x",
                             "a mix of old and new needs at least 2 communities")
+    if params.know_settled_shop < params.know_new_shop:
+        raise ScenarioError(where, "know_settled_shop",
+                            f"{params.know_settled_shop} must be >= know_new_shop "
+                            f"({params.know_new_shop}): shops become known as they age")
+    if params.grade_quality_share < params.grade_upgraded_share:
+        raise ScenarioError(where, "grade_quality_share",
+                            f"{params.grade_quality_share} must be >= grade_upgraded_share "
+                            f"({params.grade_upgraded_share}): a quality circle is also upgraded")
     if params.old_street_spacing >= params.block_cells - 1:
         raise ScenarioError(where, "old_street_spacing",
                             f"{params.old_street_spacing} must be < block_cells - 1 "

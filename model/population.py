@@ -4,6 +4,9 @@ Every place in every home cell gets a potential resident at set-up (age, group, 
 digital adoption, walking speed); a community's occupancy curve decides how many of them live
 there on a given day, in a fixed random move-in order. So the number of residents present
 always equals capacity x occupancy, and move-ins need no further random draws.
+
+Whether an elderly resident lives alone (``lives_alone``) is drawn last, on a child stream of
+the population stream (``Generator.spawn``), so adding it shifted none of the other draws.
 """
 
 from __future__ import annotations
@@ -70,6 +73,9 @@ class Population:
             members = np.flatnonzero(self.community == cid)
             self.move_rank[members] = rng.permutation(len(members))
         self.present = np.zeros(n, dtype=bool)
+        # on its own child stream: the draws above are exactly those made before it existed
+        alone_rng = rng.spawn(1)[0]
+        self.lives_alone = elderly & (alone_rng.random(n) < params.share_alone_of_elderly)
         self.n = n
         self.community_kind = city.community_kind
         self.params = params

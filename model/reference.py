@@ -14,8 +14,12 @@ loops over its candidates in plain Python with ``math.exp``:
 with p_j the price index the resident pays (free from ``free_age``, else the 60+ discount;
 then plus the offer's delivery ``fee``), t_j = walk_j / (speed x 60) minutes, S_k the
 category's standard walk and c_j = recent demand / capacity of the offer. Offers not available
-today are skipped, and online offers for residents who do not order online today. The outside
-option has utility ``outside_utility[k]``; weights are exp(v - M) with the shift M of
+today are skipped, and so are offers whose ``audience`` needs an access bit the resident
+lacks (online offers for residents who do not order online today, care at home for those not
+eligible), and, with consideration sets, offers the resident does not know: the rule of
+``model.knowledge`` with its own plain-Python hash (``hash01``) and the day's knowledge terms
+(``Knowledge.terms``, like the coefficients shared with the kernels). The outside option has
+utility ``outside_utility[k]``; weights are exp(v - M) with the shift M of
 ``choice.coefficients``.
 
 A draw with uniform ``u`` walks the cumulative weights exactly as the kernel does: the
@@ -37,6 +41,26 @@ from typing import Any
 import numpy as np
 
 from .choice import Coefficients, coefficients
+from .knowledge import KnowledgeTerms
+from .supply import ACCESS_PLATFORM
+
+_MASK64 = (1 << 64) - 1
+
+
+def hash01(salt: int, r: int, o: int) -> float:
+    """A uniform in [0, 1) fixed by (salt, resident, offer), in plain Python.
+
+    The resident's key is splitmix64 of ``r`` xor the salt; the offer enters with one
+    multiply-xorshift round (``model.knowledge`` documents the same mix).
+    """
+    z = ((r ^ salt) + 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    z ^= z >> 31
+    z ^= (o * 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 32)) * 0x94D049BB133111EB) & _MASK64
+    z ^= z >> 29
+    return (z >> 11) * 2.0 ** -53
 
 
 class _OfferState:
@@ -44,9 +68,17 @@ class _OfferState:
 
     def __init__(self, model: Any, c: Coefficients):
         offers = model.supply.offers
-        self.orders_online: np.ndarray = model.orders_online
+        kt: KnowledgeTerms = model.knowledge.terms(model)
+        self.know: bool = kt.on
+        self.salt: int = int(kt.salt)
+        self.sight_m: float = kt.sight_m
+        self.miss_offer: list[float] = kt.miss_offer.tolist()
+        self.listed: list[bool] = kt.listed.tolist()
+        self.miss_home: list[float] = kt.miss_home.tolist()
+        self.n_categories: int = model.categories.k
+        self.access: list[int] = model.access.tolist()
         self.today: list[bool] = offers.today.tolist()
-        self.online: list[bool] = offers.online.tolist()
+        self.audience: list[int] = offers.audience.tolist()
         self.price: list[float] = offers.price.tolist()
         self.fee: list[float] = offers.fee.tolist()
         self.quality: list[float] = offers.quality.tolist()
@@ -107,10 +139,13 @@ class ReferenceResident:
         bp = float(c.beta_price[self.income])
         inv_speed = 1.0 / (self.speed * 60.0)
         std = float(c.std_min[k])
-        orders_online = bool(state.orders_online[self.index])
+        access = state.access[self.index]
         offers, weights, walks = [], [], []
         for o, walk in self.reachable(k):
-            if not state.today[o] or (state.online[o] and not orders_online):
+            needs = state.audience[o]
+            if not state.today[o] or (needs & access) != needs:
+                continue
+            if state.know and not self.knows(o, walk, k, state):
                 continue
             if full is not None and o in full:
                 continue
@@ -124,6 +159,18 @@ class ReferenceResident:
             weights.append(math.exp(v - c.shift))
             walks.append(walk)
         return offers, weights, walks, math.exp(float(c.outside_u[k]) - c.shift)
+
+    def knows(self, o: int, walk: float, k: int, state: _OfferState) -> bool:
+        """Whether this resident knows offer ``o`` (``model.knowledge``'s rule)."""
+        if walk <= state.sight_m:
+            return True
+        if state.access[self.index] & ACCESS_PLATFORM and state.listed[o]:
+            return True
+        miss = state.miss_offer[o]
+        if miss <= 0.0:
+            return True
+        return hash01(state.salt, self.index, o) >= miss * state.miss_home[
+            self.home * state.n_categories + k]
 
     def price_paid(self, o: int, state: _OfferState) -> float:
         """Price index this resident pays at offer ``o``."""

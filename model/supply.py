@@ -7,7 +7,10 @@
   cash. Shops never leave the arrays: a closed shop keeps its history.
 * An **offer** is one category served by one provider at one site: a shop has one offer per
   category it serves (a convenience store with a parcel point has two); a mobile-vendor stop
-  or an online (delivery) offer is an offer too. Choice runs over offers.
+  or an online (delivery) offer is an offer too. Choice runs over offers. An offer delivered to
+  the home (``online``: a delivery, care at home) has no walk-in customers; its ``audience``
+  says which residents may use it (``ACCESS_*`` bits: those who order online, those eligible
+  for care at home).
 
 The supply keeps its own ``version``: every change that alters who can reach what (sites or
 offers added, offers opened or closed, extra candidate pairs set) bumps it, so the candidate
@@ -18,7 +21,15 @@ from __future__ import annotations
 
 import numpy as np
 
-SRC_SHOP, SRC_VENDOR, SRC_ONLINE = 0, 1, 2
+SRC_SHOP, SRC_VENDOR, SRC_ONLINE, SRC_HOME = 0, 1, 2, 3
+
+# Who may use an offer: an offer's ``audience`` bits must all be among the resident's
+# ``CommerceModel.access`` bits (audience 0: everyone).
+ACCESS_ONLINE = 1  # orders online today (instant retail sets it); online offers require it
+ACCESS_HOME_CARE = 2  # eligible for care at home (home care sets it); home-care offers require it
+ACCESS_PLATFORM = 4  # uses the smart platform: changes what a resident knows, not what it may use
+AUDIENCE_MASK = ACCESS_ONLINE | ACCESS_HOME_CARE
+N_AUDIENCE = AUDIENCE_MASK + 1  # availability classes: values of ``access & AUDIENCE_MASK``
 
 _SHOP_COLUMNS = {
     "site": np.int32, "category": np.int16, "chain": bool, "open": bool, "opened_day": np.int32,
@@ -32,7 +43,7 @@ _OFFER_COLUMNS = {
     "quality": np.float64, "capacity": np.float64, "open": bool, "today": bool, "online": bool,
     "source": np.int8, "fee": np.float64, "load": np.float64, "discount60": np.float64,
     "free_age": np.float64, "margin": np.float64,
-    "owner": np.int16,
+    "owner": np.int16, "audience": np.uint8,
 }
 
 
@@ -144,12 +155,21 @@ class Supply:
                    price: np.ndarray, quality: np.ndarray, capacity: np.ndarray,
                    margin: np.ndarray | float, source: int = SRC_SHOP, online: bool = False,
                    owner: int = -1, discount60: float = 0.0, free_age: float = 0.0,
-                   fee: float = 0.0, is_open: bool = True) -> np.ndarray:
-        """Add offers (open and available today unless ``is_open`` is False); return their ids."""
+                   fee: float = 0.0, is_open: bool = True,
+                   audience: int | None = None) -> np.ndarray:
+        """Add offers (open and available today unless ``is_open`` is False); return their ids.
+
+        Args:
+            audience: ``ACCESS_*`` bits a resident needs to use them (default: an online offer
+                needs ``ACCESS_ONLINE``, others none).
+        """
+        if audience is None:
+            audience = ACCESS_ONLINE if online else 0
         ids = self.offers.append(shop=shop, site=site, category=category, price=price,
                                  quality=quality, capacity=capacity, margin=margin, open=is_open,
                                  today=is_open, online=online, source=source, owner=owner,
-                                 fee=fee, discount60=discount60, free_age=free_age)
+                                 fee=fee, discount60=discount60, free_age=free_age,
+                                 audience=audience)
         self.version += 1
         return ids
 

@@ -29,21 +29,25 @@ from model.choice import coefficients, run_choice
 from model.city import NEW, OLD, WALL
 from model.population import ELDERLY, ELDERLY80
 from model.reference import ReferenceChooser, reference_choose, reference_probabilities
-from model.supply import SRC_ONLINE
+from model.supply import ACCESS_HOME_CARE, SRC_HOME, SRC_ONLINE
 
 from .conftest import SMALL
 
 DRAWS = 20_000
 P_MIN = 0.001
 SCALE = 2.0 ** 30  # capacity and demand scaled together: same crowding, no rationing
+# residents who know only part of the offers within reach, and a platform that lists 40%
+KNOWING = {"scenario": "smart_platform", "overrides": {"policy.smart_platform.join_share": 0.4}}
 
 
 def _enrich(m: CommerceModel) -> None:
     """Give the offers every feature the rule has: discounts, free age, online, closed today,
-    and tight capacities (so the rationing pass has work to do).
+    care at home for the eligible, and tight capacities (so the rationing pass has work to do).
 
     Two online offers (convenience, parcel, with a delivery fee) reach every home with no walk;
-    residents who adopt online ordering order online.
+    residents who adopt online ordering order online. A home-care offer (elderly care, no
+    walk, 60+ discount) reaches every home but only residents with the home-care access bit:
+    the elderly who live alone and everyone aged 80+.
     """
     offers = m.supply.offers
     n = len(offers)
@@ -60,7 +64,25 @@ def _enrich(m: CommerceModel) -> None:
     homes = np.tile(np.arange(n_homes), 2)
     m.supply.set_extra_candidates("test_online", (homes, np.repeat(online, n_homes),
                                                   np.zeros(2 * n_homes, dtype=np.float32)))
+    care = m.supply.add_offers(shop=np.array([-1]), site=np.array([0]), category=np.array([9]),
+                               price=np.array([1.3]), quality=np.array([0.7]),
+                               capacity=np.array([60.0]), margin=0.0, source=SRC_HOME,
+                               online=True, discount60=0.5, audience=ACCESS_HOME_CARE)
+    pop = m.population
+    m.access[pop.lives_alone | (pop.group == ELDERLY80)] |= np.uint8(ACCESS_HOME_CARE)
+    m.supply.set_extra_candidates("test_home", (np.arange(n_homes), np.repeat(care, n_homes),
+                                                np.zeros(n_homes, dtype=np.float32)))
     m.candidates = m._build_index()
+
+
+@pytest.fixture(scope="module")
+def knowing_model() -> CommerceModel:
+    """As ``rich_model``, with consideration sets and a platform (its users know its shops)."""
+    m = CommerceModel(rng=3, **SMALL, **KNOWING)
+    for _ in range(3):
+        m.step()
+    _enrich(m)
+    return m
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +163,10 @@ def _cases(m: CommerceModel) -> list[tuple[int, int]]:
     eld = idx[np.isin(pop.group[idx], (ELDERLY, ELDERLY80))]
     cases.append((int(eld[~m.orders_online[eld]][0]), 5))
     cases.append((int(eld[m.orders_online[eld]][0]), 5))
+    # an elderly resident eligible for care at home and one who is not, for elderly care
+    home_care = (m.access[eld] & ACCESS_HOME_CARE) != 0
+    cases.append((int(eld[home_care][0]), 9))
+    cases.append((int(eld[~home_care][0]), 9))
     return cases
 
 
@@ -160,6 +186,7 @@ def test_kernel_shares_match_reference_logit(rich_model):
     rng = np.random.default_rng(20240601)
     online = set(np.flatnonzero(m.supply.offers.online).tolist())
     seen_online = {True: False, False: False}
+    seen_home = {True: False, False: False}
     for r, k in _cases(m):
         offers, probs, p_out = reference_probabilities(m, r, k)
         assert len(offers) >= 3
@@ -168,13 +195,16 @@ def test_kernel_shares_match_reference_logit(rich_model):
         if k == 5:
             assert has_online == bool(m.orders_online[r])  # online only for those who order online
             seen_online[has_online] = True
+        if k == 9:  # care at home only for the eligible
+            assert has_online == bool(m.access[r] & ACCESS_HOME_CARE)
+            seen_home[has_online] = True
         counts = _kernel_counts(m, r, k, offers, rng)
         assert pooled_chisquare(counts, [p_out, *probs]) > P_MIN, (r, k, counts)
         # the same test must be able to fail: walking time ignored
         w_offers, w_probs, w_out = _probabilities_ignoring_walk(m, r, k)
         assert w_offers == offers
         assert pooled_chisquare(counts, [w_out, *w_probs]) < 1e-6, (r, k)
-    assert all(seen_online.values())
+    assert all(seen_online.values()) and all(seen_home.values())
 
 
 def test_chisquare_detects_small_shift():
@@ -193,7 +223,8 @@ def _utilities(m: CommerceModel, r: int, k: int):
     K = m.categories.k
     row = slice(m.candidates.ptr[pop.home[r] * K + k], m.candidates.ptr[pop.home[r] * K + k + 1])
     o, walk = m.candidates.offer[row], m.candidates.walk_m[row].astype(float)
-    keep = offers.today[o] & (~offers.online[o] | m.orders_online[r])
+    needs = offers.audience[o]
+    keep = offers.today[o] & ((needs & m.access[r]) == needs)
     o, walk = o[keep], walk[keep]
     price = offers.price[o].copy()
     free = (offers.free_age[o] > 0) & (pop.age[r] >= offers.free_age[o])
@@ -231,17 +262,19 @@ def test_reference_follows_documented_formula(rich_model):
 
 # --- (b) kernel = reference, capacity included -------------------------------------------------
 
-def test_kernel_and_reference_agree_on_every_need(monkeypatch):
+@pytest.mark.parametrize("world", ["full knowledge", "consideration sets and a platform"])
+def test_kernel_and_reference_agree_on_every_need(monkeypatch, world):
     """Every need of real days: same uniforms, same state -> same offer, score, surplus, queue."""
-    m = CommerceModel(rng=3, **SMALL)
+    m = CommerceModel(rng=3, **SMALL) if world == "full knowledge" else \
+        CommerceModel(rng=3, **SMALL, **KNOWING)
     m.step()
     _enrich(m)
-    log: list[tuple[dict, object]] = []
+    log: list[tuple[dict, object, np.ndarray]] = []
 
     def checked(model, need_res, need_cat, uniforms):
         ref = reference_choose(model, need_res, need_cat, uniforms)
         out = run_choice(model, need_res, need_cat, uniforms)
-        log.append((ref, out))
+        log.append((ref, out, need_res))
         return out
 
     monkeypatch.setattr(model_module, "run_choice", checked)
@@ -249,7 +282,7 @@ def test_kernel_and_reference_agree_on_every_need(monkeypatch):
         m.step()
     assert len(log) == 3
     turned = 0
-    for ref, out in log:
+    for ref, out, _ in log:
         assert len(out.chosen) > 5_000
         mismatch = np.flatnonzero(ref["chosen"] != out.chosen)
         assert len(mismatch) == 0, (len(mismatch), ref["chosen"][mismatch[:5]], out.chosen[mismatch[:5]])
@@ -260,8 +293,18 @@ def test_kernel_and_reference_agree_on_every_need(monkeypatch):
         turned += int(out.turned_away.sum())
         assert 0.02 < (out.chosen == -1).mean() < 0.5
     assert turned > 50  # the rationing pass was exercised
-    online = np.flatnonzero(m.supply.offers.online)
-    assert np.isin(log[-1][1].chosen, online).any()  # online offers were chosen too
+    offers = m.supply.offers
+    assert np.isin(log[-1][1].chosen, np.flatnonzero(offers.source == SRC_ONLINE)).any()
+    home = np.flatnonzero(offers.source == SRC_HOME)  # care at home too, by the eligible only
+    cared = np.concatenate([np.isin(out.chosen, home) for _, out, _ in log])
+    who = np.concatenate([need_res for _, _, need_res in log])[cared]
+    assert len(who) > 0 and np.all(m.access[who] & ACCESS_HOME_CARE)
+    # with consideration sets the choice sets are smaller than the offers available
+    ch = ReferenceChooser(m)
+    sizes = np.array([len(reference_probabilities(m, int(r), 1)[0]) - sum(
+        bool(offers.today[o]) for o, _ in ch.reachable_from_home(int(m.population.home[r]), 1))
+        for r in m.present_idx[:300]])
+    assert (sizes < 0).any() == (world != "full knowledge")
 
 
 def test_reference_candidates_equal_index(rich_model):
@@ -521,14 +564,16 @@ def test_gated_communities_lengthen_walks():
 
 # --- (f) threads and the direct kernel ---------------------------------------------------------
 
-def test_kernel_independent_of_threads_and_equal_to_direct_kernel(rich_model, monkeypatch):
+@pytest.mark.parametrize("fixture", ["rich_model", "knowing_model"])
+def test_kernel_independent_of_threads_and_equal_to_direct_kernel(fixture, request, monkeypatch):
     """The factored kernel gives the same outcomes on one thread, on all threads (forced
-    parallel chunks) and as the direct kernel (one exp per candidate, its fallback)."""
+    parallel chunks) and as the direct kernel (one exp per candidate, its fallback), with
+    full knowledge and with consideration sets."""
     import numba
 
     import model.choice as choice_module
 
-    m = rich_model
+    m = request.getfixturevalue(fixture)
     rng = np.random.default_rng(11)
     need_res = np.sort(rng.choice(m.present_idx, size=30_000))
     need_cat = rng.integers(0, m.categories.k, size=len(need_res)).astype(np.int16)

@@ -46,7 +46,8 @@ def test_every_entry_parameter_moves_entry_the_expected_way(name, low, high, col
 
 def test_grants_count_more_when_entrants_look_less_far_ahead():
     params = {"policy.chain_penetration.grant_per_chain_entry": 300_000.0,
-              "policy.chain_penetration.budget_per_year": 1e8, "chain_min_revenue": 1.0}
+              "policy.chain_penetration.budget_per_year": 1e8, "chain_min_revenue": 0.0,
+              "entry_margin": 3.0}  # a high hurdle: only a grant counted near can clear it
     far = first_round({**params, "entry_horizon_days": 3650.0}, "chain_penetration")[:, 1]
     near = first_round({**params, "entry_horizon_days": 60.0}, "chain_penetration")[:, 1]
     assert np.all(near >= far) and near.sum() > far.sum()

@@ -306,11 +306,12 @@ def test_compare_writes_report_with_figures(reference, tmp_path):
     html = (copy / "report.html").read_text()
     for text in ("Replicates: 3", "Seeds:", "days measured: 5–16", "Code version",
                  "Differences from the baseline", "cheap_rent", "Holm",
-                 "old / new communities", "cost-effectiveness", "Response surfaces"):
+                 "old / new communities", "cost-effectiveness", "Response surfaces",
+                 "Graded circles", "grade_share_at_least_basic_new"):
         assert text in md, text
     assert "<table>" in html and "fig_differences.png" in html
     for png in ("fig_differences.png", "fig_timeseries.png", "fig_coverage.png",
-                "fig_subgroups.png"):
+                "fig_subgroups.png", "fig_grades.png"):
         assert (copy / png).stat().st_size > 1000, png
     assert batch_main(["compare", str(copy), "--baseline", "nope"]) == 2
 

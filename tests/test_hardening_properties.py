@@ -141,6 +141,9 @@ def scenario_file(draw: st.DrawFn, folder: Path, tag: str) -> tuple[Path, list[P
                         ["[[bus]]\nstops = [[1, 1], [5, 1]]\n", "[[bus]]\nstops = [[-1]]\n",
                          "bus = 3\n"])))
                     made.append(folder / "routes.toml")
+                elif p == "route_stops":  # given routes: lists of [x, y] street cells
+                    value = draw(st.sampled_from([[[[1, 1], [5, 1]]]] if clean else
+                                                 [[[[1, 1], [5, 1]]], [[[-1]]], [3]]))
                 elif p in ("goods", "categories"):
                     value = draw(st.sampled_from(["fresh_food", "convenience,fresh_food"]
                                                  if clean else ["fresh_food", "", "a,b",

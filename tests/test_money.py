@@ -78,12 +78,22 @@ def test_no_shops_rent_is_paid_twice():
     assert np.all(sub.rent_shares(m)[can.shop_ids] == 0)
 
 
-def test_any_order_of_the_same_policies_gives_identical_days_and_ledger(tmp_path):
-    sc = load_scenario("combined")
-    forward = "\n".join(_policy_table(p) for p in sc.policies)
-    backward = "\n".join(_policy_table(p) for p in reversed(sc.policies))
-    (tmp_path / "forward.toml").write_text(f'extends = "baseline"\n{forward}')
-    (tmp_path / "backward.toml").write_text(f'extends = "baseline"\n{backward}')
+LEVERS_PACKAGE = ["home_care", "multi_function_stores", "smart_platform", "instant_retail",
+                  "elderly_canteen", "rent_subsidy"]
+
+
+@pytest.mark.parametrize("package", ["combined", "levers"])
+def test_any_order_of_the_same_policies_gives_identical_days_and_ledger(tmp_path, package):
+    world = ""
+    if package == "combined":
+        specs = list(load_scenario("combined").policies)
+    else:  # issue 15's levers with policies they share money, offers or residents with
+        specs = [spec for kind in LEVERS_PACKAGE for spec in load_scenario(kind).policies]
+        world = "consideration_sets = true\n"
+    forward = "\n".join(_policy_table(p) for p in specs)
+    backward = "\n".join(_policy_table(p) for p in reversed(specs))
+    (tmp_path / "forward.toml").write_text(f'extends = "baseline"\n{world}{forward}')
+    (tmp_path / "backward.toml").write_text(f'extends = "baseline"\n{world}{backward}')
     a = CommerceModel(scenario=tmp_path / "forward.toml", rng=3, **SMALL)
     b = CommerceModel(scenario=tmp_path / "backward.toml", rng=3, **SMALL)
     a.run_for(70)
@@ -109,7 +119,9 @@ def _policy_table(spec: dict) -> str:
     ("fill_gaps", {"per_round": 3, "period_days": 30, "grant_yuan": 30_000.0,
                    "budget_per_year": 200_000.0}),
     ("chain_penetration", {"grant_per_conversion": 40_000.0, "grant_per_chain_entry": 40_000.0,
-                           "conversion_per_month": 0.2, "budget_per_year": 150_000.0})])
+                           "conversion_per_month": 0.2, "budget_per_year": 150_000.0}),
+    ("multi_function_stores", {"approach_share": 0.3, "grant_per_service": 30_000.0,
+                               "budget_per_year": 200_000.0})])
 def test_every_budgeted_policy_stays_within_its_budget_each_year(kind, params):
     sc = load_scenario(kind, {**SMALL, **{f"policy.{kind}.{k}": v for k, v in params.items()}})
     m = CommerceModel(scenario=sc, rng=6)
@@ -149,15 +161,22 @@ ZERO = {
     "neighborhood_center": {"n_centers": 0},
     "chain_penetration": {"entry_boost": 1.0, "conversion_per_month": 0.0,
                           "grant_per_chain_entry": 0.0},
+    "home_care": {"n_providers": 0},
+    "multi_function_stores": {"approach_share": 0.0},
+    "smart_platform": {"join_share": 0.0, "operating_cost_per_year": 0.0},
 }
+# the world a policy's scenario is set in, and so its baseline (the platform's: residents who
+# know only part of the shops, scenarios/partial_knowledge.toml)
+WORLD = {"smart_platform": {"consideration_sets": True}}
 DESCRIBES_THE_POLICY = ["rent_subsidy_share"]  # what the policy is set to, not what it did
 
 
 @pytest.mark.parametrize("kind", sorted(ZERO))
 def test_a_policy_at_zero_intensity_gives_the_baseline_bit_for_bit(kind):
     over = {f"policy.{kind}.{k}": v for k, v in ZERO[kind].items()}
-    base = simulate("baseline", seed=12, days=65, overrides=SMALL)
-    zero = simulate(kind, seed=12, days=65, overrides={**SMALL, **over})
+    world = WORLD.get(kind, {})
+    base = simulate("baseline", seed=12, days=65, overrides={**SMALL, **world})
+    zero = simulate(kind, seed=12, days=65, overrides={**SMALL, **world, **over})
     pd.testing.assert_frame_equal(base.drop(columns=DESCRIBES_THE_POLICY),
                                   zero.drop(columns=DESCRIBES_THE_POLICY), check_exact=True)
     assert zero["public_spend"].max() == 0.0

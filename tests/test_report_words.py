@@ -12,7 +12,7 @@ import pytest
 from experiments.costs import cost_effectiveness
 from experiments.report_brief import effective_shares, in_brief, threshold_lines
 from experiments.stats import paired_differences
-from model.metrics import describe_metric, is_share, metric_label
+from model.outcomes import describe_metric, is_share, metric_label
 
 
 def summary_table() -> pd.DataFrame:

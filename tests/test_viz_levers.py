@@ -172,3 +172,30 @@ def test_without_policies_keeps_the_city_and_people():
     bare = without_policies(combined)
     assert bare.policies == () and bare.params == combined.params
     assert len(combined.policies) >= 4
+
+
+@pytest.mark.parametrize(("lever", "kind", "param", "value", "scenario"), [
+    ("home_care_providers", "home_care", "n_providers", 3, "home_care"),
+    ("service_stores", "multi_function_stores", "approach_share", 0.5, "multi_function_stores"),
+    ("platform_join", "smart_platform", "join_share", 0.3, "smart_platform"),
+])
+def test_issue_15_levers_add_update_and_remove_their_policy(lever, kind, param, value, scenario):
+    added = build_scenario(Settings(scenario="baseline", levers=((lever, value),)))
+    assert [p["kind"] for p in added.policies] == [kind]
+    assert added.policies[0]["params"][param] == pytest.approx(value)
+    updated = build_scenario(Settings(scenario=scenario, levers=((lever, value),)))
+    assert [p["params"][param] for p in updated.policies] == [pytest.approx(value)]
+    assert lever_value(updated, BY_NAME[lever]) == pytest.approx(value)
+    removed = build_scenario(Settings(scenario=scenario, levers=((lever, BY_NAME[lever].off),)))
+    assert removed.policies == ()
+
+
+def test_the_knowledge_switch_sets_the_world_the_platform_works_in():
+    assert lever_value(scenario_file("baseline"), BY_NAME["consideration_sets"]) is False
+    assert lever_value(scenario_file("smart_platform"), BY_NAME["consideration_sets"]) is True
+    on = build("baseline", consideration_sets=True, platform_join=0.4)
+    assert on.params.consideration_sets and on.knowledge.on
+    assert kinds(on) == ["smart_platform"]
+    off = build("smart_platform", consideration_sets=False)
+    assert not off.params.consideration_sets and not off.knowledge.on
+    assert format_value(BY_NAME["consideration_sets"], True) == "on"

@@ -27,10 +27,13 @@ from model.params import PARAM_FIELDS
 from model.policies import (
     ChainPenetration,
     ElderlyCanteen,
+    HomeCare,
     InstantRetail,
     MobileVendors,
+    MultiFunctionStores,
     Policy,
     RentSubsidy,
+    SmartPlatform,
 )
 from model.schema import kind_of
 
@@ -87,6 +90,13 @@ LEVERS: tuple[Lever, ...] = (
           "discount_60", ElderlyCanteen, off=0.0),
     Lever("instant_retail", "Instant retail (online order + delivery)", None, InstantRetail,
           off=False),
+    Lever("home_care_providers", "Care at home: providers (0 = none)", "n_providers", HomeCare,
+          lo=0, hi=10, step=1, off=0),
+    Lever("service_stores", "Stores with many services: share approached a month (0 = none)",
+          "approach_share", MultiFunctionStores, off=0.0),
+    Lever("consideration_sets", "Residents know only part of the shops", "consideration_sets"),
+    Lever("platform_join", "Smart platform: share of shops listed (0 = none; it matters only "
+          "when residents know part of the shops)", "join_share", SmartPlatform, off=0.0),
 )
 LEVER_BY_NAME = {lever.name: lever for lever in LEVERS}
 

@@ -18,7 +18,8 @@ A policy is a small dataclass. The model calls, each day, in the order of
   under the policy's label.
 
 Entrants ask every policy what it would give them (``entry_support``: rent share and grant
-per category at a site) and how much it recruits chains (``chain_recruitment``). For people, a
+per category at a site) and how much it recruits chains (``chain_recruitment``). Residents'
+knowledge asks which shops a platform lists today (``platform_shops``). For people, a
 policy says what it has done (``progress``), which sites it created or changed (``sites``)
 and which shops it supports (``supported_shops``).
 
@@ -127,6 +128,10 @@ class Policy:
         """What an entrant at ``site`` would get, per category: (rent share, one-off grant)."""
         k = model.categories.k
         return np.zeros(k), np.zeros(k)
+
+    def platform_shops(self, model) -> np.ndarray | None:
+        """Shop ids listed on a platform this policy runs today (known to its users), or None."""
+        return None
 
     def chain_recruitment(self, model) -> float:
         """Multiplier on would-be chain entrants this month (1: none)."""

@@ -96,9 +96,12 @@ class InstantRetail(Policy):
         return home[best].astype(np.int32), twin, np.zeros(len(best), dtype=np.float32)
 
     def after_choice(self, model, record) -> None:
-        """Count today's online orders."""
-        met = record.chosen >= 0
-        self.orders_today = int(model.supply.offers.online[record.chosen[met]].sum())
+        """Count today's online orders (at this policy's delivery twins only)."""
+        offers = model.supply.offers
+        chosen = record.chosen[record.chosen >= 0]
+        mine = (offers.source[chosen] == SRC_ONLINE) & \
+            (offers.owner[chosen] == model.policies.index(self))
+        self.orders_today = int(mine.sum())
 
     def spending(self, model, record) -> float:
         """Public subsidy per online order, if any."""

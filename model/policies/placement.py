@@ -34,13 +34,14 @@ def lacking(model, category: str, who: np.ndarray | None = None) -> np.ndarray:
     return model.present_idx[mask]
 
 
-def coverage_pairs(model, candidates_xy: np.ndarray, residents: np.ndarray, category: str
+def coverage_pairs(model, candidates_xy: np.ndarray, residents: np.ndarray, category: str,
+                   reach_m: float | None = None
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Who each candidate covers: residents counted by home and reach, and covering pairs.
 
     Residents are grouped by home and by reach (their speed times the category's standard
-    walk); a (candidate, home) pair within walking range covers the reach groups whose reach
-    is at least the walk.
+    walk, or ``reach_m`` metres for all: a service radius); a (candidate, home) pair within
+    walking range covers the reach groups whose reach is at least the walk.
 
     Returns:
         ``(count, src, home, within)``: residents per (home, reach group), and for each
@@ -48,8 +49,11 @@ def coverage_pairs(model, candidates_xy: np.ndarray, residents: np.ndarray, cate
         reach groups it covers (``(pairs, groups)`` booleans).
     """
     pop = model.population
-    std_m = 60.0 * float(model.categories.standard_min[model.categories.index[category]])
-    reach = pop.speed_mps[residents].astype(np.float64) * std_m
+    if reach_m is None:
+        std_m = 60.0 * float(model.categories.standard_min[model.categories.index[category]])
+        reach = pop.speed_mps[residents].astype(np.float64) * std_m
+    else:
+        reach = np.full(len(residents), float(reach_m))
     groups = np.unique(reach)
     n_homes = len(model.city.home_xy)
     g_of = np.searchsorted(groups, reach)
@@ -61,7 +65,8 @@ def coverage_pairs(model, candidates_xy: np.ndarray, residents: np.ndarray, cate
 
 
 def greedy_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int,
-                 category: str, already: np.ndarray | None = None) -> list[int]:
+                 category: str, already: np.ndarray | None = None,
+                 reach_m: float | None = None) -> list[int]:
     """Pick up to ``n`` candidate cells that cover the most of ``residents`` (greedy set cover).
 
     Args:
@@ -71,13 +76,16 @@ def greedy_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int
         n: number of candidates to pick.
         category: the category whose standard walk defines covering.
         already: optional indices of candidates that must not be picked.
+        reach_m: a service radius (network metres) that defines covering instead, the same
+            for every resident (a provider that comes to the home).
 
     Returns:
         Indices into ``candidates_xy``, in the order picked (stops once nobody more is covered).
     """
     if len(residents) == 0 or len(candidates_xy) == 0 or n <= 0:
         return []
-    count, src, home, within = coverage_pairs(model, candidates_xy, residents, category)
+    count, src, home, within = coverage_pairs(model, candidates_xy, residents, category,
+                                              reach_m)
     picked: list[int] = []
     blocked = set() if already is None else set(np.asarray(already).tolist())
     for _ in range(n):
@@ -96,7 +104,7 @@ def greedy_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int
 
 
 def mclp_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int,
-               category: str) -> list[int]:
+               category: str, reach_m: float | None = None) -> list[int]:
     """Up to ``n`` candidate cells covering the most of ``residents``: the exact MCLP optimum.
 
     Same covering rule and same return convention as :func:`greedy_cover` (indices into
@@ -105,7 +113,8 @@ def mclp_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int,
     """
     if len(residents) == 0 or len(candidates_xy) == 0 or n <= 0:
         return []
-    count, src, home, within = coverage_pairs(model, candidates_xy, residents, category)
+    count, src, home, within = coverage_pairs(model, candidates_xy, residents, category,
+                                              reach_m)
     pair, group = np.nonzero(within & (count[home] > 0))
     demand = home[pair].astype(np.int64) * count.shape[1] + group
     incidence, weights, keep = reduce_instance(demand, src[pair].astype(np.int64),
@@ -115,19 +124,21 @@ def mclp_cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int,
 
 
 def cover(model, candidates_xy: np.ndarray, residents: np.ndarray, n: int, category: str,
-          method: str = "greedy") -> list[int]:
+          method: str = "greedy", reach_m: float | None = None) -> list[int]:
     """Up to ``n`` candidates covering ``residents``, by ``method`` (one of :data:`PLACEMENTS`)."""
     if method == "mclp":
-        return mclp_cover(model, candidates_xy, residents, n, category)
-    return greedy_cover(model, candidates_xy, residents, n, category)
+        return mclp_cover(model, candidates_xy, residents, n, category, reach_m)
+    return greedy_cover(model, candidates_xy, residents, n, category, reach_m=reach_m)
 
 
 def cover_then_fill(model, candidates_xy: np.ndarray, need: np.ndarray, n: int, category: str,
-                    key: str, method: str = "greedy") -> list[int]:
+                    key: str, method: str = "greedy", reach_m: float | None = None
+                    ) -> list[int]:
     """``n`` candidates: first those covering the residents in ``need``, then the most populous.
 
     ``method`` chooses how the residents in ``need`` are covered (:data:`PLACEMENTS`); the
     fill that follows (where the most residents are, then in order) is the same for both.
+    ``reach_m``: as in ``greedy_cover`` (a service radius instead of the standard walk).
 
     Raises:
         ScenarioError: naming ``key`` when fewer than ``n`` candidates exist.
@@ -135,9 +146,10 @@ def cover_then_fill(model, candidates_xy: np.ndarray, need: np.ndarray, n: int, 
     if n > len(candidates_xy):
         raise ScenarioError("policy", key, f"{n} asked for, but this city has only "
                             f"{len(candidates_xy)} places for it")
-    picked = cover(model, candidates_xy, need, n, category, method)
+    picked = cover(model, candidates_xy, need, n, category, method, reach_m)
     if len(picked) < n:  # nobody left to cover: then where the most residents are
-        rest = [i for i in greedy_cover(model, candidates_xy, model.present_idx, n, category)
+        rest = [i for i in greedy_cover(model, candidates_xy, model.present_idx, n, category,
+                                        reach_m=reach_m)
                 if i not in picked]
         picked += rest[: n - len(picked)]
     if len(picked) < n:  # places that cover nobody at all: in order
