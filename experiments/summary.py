@@ -9,7 +9,8 @@ The rule (used by ``lifecircle run``, by every experiment and by the validation)
   of a running total depends on when the money was spent, not on how much. It is summarized
   by its **final value** (everything the run spent, warm-up included, so one-off set-up costs
   count); ``public_spend_measured`` is what was spent within the measured window,
-  ``public_cost_per_year`` the final value per 365 days of the run;
+  ``public_cost_per_year`` the final value per 365 days of the run, and ``<metric>_per_year``
+  the money of the measured window per 365 measured days (a yearly budget's measure);
 * stocks (``model.outcomes.STOCK_METRICS``) also keep their final value as ``<metric>_final``.
 """
 
@@ -21,6 +22,9 @@ import pandas as pd
 
 from model import CUMULATIVE_METRICS
 from model.outcomes import STOCK_METRICS
+from model.policies.base import DAYS_PER_YEAR
+
+__all__ = ["CUMULATIVE_METRICS", "summarize_run"]
 
 
 def summarize_run(daily: pd.DataFrame, warmup: int) -> dict[str, float]:
@@ -49,6 +53,8 @@ def summarize_run(daily: pd.DataFrame, warmup: int) -> dict[str, float]:
         before = ordered.loc[ordered["day"] <= warmup, m]
         out[m] = end
         out[f"{m}_measured"] = end - (float(before.iloc[-1]) if len(before) else 0.0)
+        out[f"{m}_per_year"] = (out[f"{m}_measured"] / len(measured) * DAYS_PER_YEAR
+                                if len(measured) else math.nan)
         if m == "public_spend":
             out["public_cost"] = end
             out["public_cost_per_year"] = end / last_day * 365.0 if last_day else math.nan

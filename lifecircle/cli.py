@@ -1,4 +1,4 @@
-"""The ``lifecircle`` command line: run, validate, experiment, compare, validation, viz.
+"""The ``lifecircle`` command line: run, validate, experiment, compare, validation, optimize, viz.
 
 Every subcommand is declared and dispatched here; the work is done by the library
 (``experiments``, ``validation``, ``viz``), imported only when its command runs. Exit codes
@@ -219,6 +219,13 @@ def cmd_validation(args: argparse.Namespace) -> int:
     return exits.OK
 
 
+def cmd_optimize(args: argparse.Namespace) -> int:
+    """Search for the best policy mix for a budget (lifecircle/optimize.py)."""
+    from lifecircle.optimize import cmd_optimize as run
+
+    return run(args)
+
+
 def cmd_viz(args: argparse.Namespace) -> int:
     """Serve the browser visualization on 127.0.0.1."""
     from viz.server import serve
@@ -241,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment(sub)
     _add_compare(sub)
     _add_validation(sub)
+    _add_optimize(sub)
     _add_import(sub)
     z = sub.add_parser("viz", help="serve the browser visualization on 127.0.0.1")
     z.add_argument("--host", default="127.0.0.1")
@@ -351,6 +359,19 @@ def _add_validation(sub: Any) -> None:
     v.add_argument("--doc", type=Path, default=None, help="default: docs/VALIDATION.md")
     v.add_argument("--fig-dir", type=Path, default=None, help="default: docs/validation/")
     v.set_defaults(func=cmd_validation)
+
+
+def _add_optimize(sub: Any) -> None:
+    from lifecircle.optimize import add_arguments
+
+    o = sub.add_parser(
+        "optimize", help="search for the best policy mix for a budget (many objectives)",
+        description="Search a problem file's levers for the mixes that trade cost against "
+                    "gains best (the front), robust over seeds; re-simulate the chosen mixes "
+                    "on fresh seeds; write evaluations.parquet, pareto.parquet and a report. "
+                    "Finished runs are kept: rerunning the same command resumes.")
+    add_arguments(o, _int_in, MAX_WORKERS)
+    o.set_defaults(func=cmd_optimize)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,8 @@ import pandas as pd
 
 from experiments.definition import scenario_fingerprint
 from experiments.manifest import planned_rows
+from experiments.outputs import read_marker
+from experiments.runner import WRITER as EXPERIMENT_WRITER
 from experiments.store import KEY_COLUMNS, MANIFEST, ResultStore
 from model import METRIC_NAMES, Scenario
 from model.errors import ResultsError, ScenarioError
@@ -56,11 +58,16 @@ class RunRef:
 
 
 def experiment_folders(root: Path | None = None) -> list[str]:
-    """Experiment folders under ``root`` (names relative to it), those with a manifest."""
+    """Experiment folders under ``root`` (names relative to it).
+
+    Those with a manifest that ``lifecircle experiment`` wrote (its marker says so): a policy
+    search's folder has a manifest too, but no plan of runs to replay.
+    """
     root = RESULTS_ROOT if root is None else root
     if not root.is_dir():
         return []
-    found = [p.parent for p in root.glob(f"*/{MANIFEST}")]
+    found = [p.parent for p in root.glob(f"*/{MANIFEST}")
+             if (read_marker(p.parent) or {}).get("writer") == EXPERIMENT_WRITER]
     return sorted(str(p.relative_to(root)) for p in found)
 
 

@@ -18,7 +18,7 @@ from ..entry import shop_margin
 from ..population import ELDERLY, ELDERLY80
 from ..schema import spec
 from .base import Policy
-from .placement import cover_then_fill, lacking
+from .placement import PLACEMENTS, cover_then_fill, lacking
 
 
 @dataclass(repr=False)
@@ -36,6 +36,9 @@ class ElderlyCanteen(Policy):
     capacity: float = spec(500.0, "Meals per day per canteen.", lo=1, hi=1e6,
                            source="seed: ~1,000 m2 canteen (value assumption)")
     convert_failing: bool = spec(False, "Also consider sites of open shops that lose money.")
+    placement: str = spec("greedy", "How canteen sites are chosen: greedy cover, or the exact maximal "
+                          "covering location model (spopt MCLP).", choices=PLACEMENTS,
+                          source="implementation choice; MCLP: Church & ReVelle 1974")
 
     def setup(self, model) -> None:
         """Choose the canteen sites now (they open at start_day)."""
@@ -58,7 +61,7 @@ class ElderlyCanteen(Policy):
         elderly = np.isin(model.population.group[model.present_idx], (ELDERLY, ELDERLY80))
         need = lacking(model, "canteen", who=elderly)
         picked = cover_then_fill(model, sup.site_xy[cand], need, self.n_canteens, "canteen",
-                                 "policy.elderly_canteen.n_canteens")
+                                 "policy.elderly_canteen.n_canteens", self.placement)
         return cand[np.array(picked, dtype=np.int64)]
 
     def activate(self, model) -> None:

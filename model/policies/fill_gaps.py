@@ -18,7 +18,7 @@ import numpy as np
 from ..entry import shop_terms
 from ..schema import spec
 from .base import DAYS_PER_YEAR, Policy
-from .placement import greedy_cover, lacking
+from .placement import PLACEMENTS, cover, lacking
 
 
 @dataclass(repr=False)
@@ -33,6 +33,9 @@ class FillGaps(Policy):
     relief_share: float = spec(0.5, "Share of rent paid for the subsidized shops.", lo=0, hi=1)
     relief_days: int = spec(365, "Days of rent relief.", lo=0, hi=3650)
     budget_per_year: float = spec(800_000.0, "Yearly budget cap (yuan).", lo=0, hi=1e10)
+    placement: str = spec("greedy", "How the shops' sites are chosen: greedy cover, or the exact maximal "
+                          "covering location model (spopt MCLP).", choices=PLACEMENTS,
+                          source="implementation choice; MCLP: Church & ReVelle 1974")
 
     def setup(self, model) -> None:
         """Start the books."""
@@ -83,7 +86,7 @@ class FillGaps(Policy):
             if n_lacking == 0 or paid + self.grant_yuan > free:
                 break
             vacant = sup.vacant_storefronts()
-            pick = greedy_cover(model, sup.site_xy[vacant], lacking(model, cat), 1, cat)
+            pick = cover(model, sup.site_xy[vacant], lacking(model, cat), 1, cat, self.placement)
             if not pick:
                 continue
             site = vacant[pick[0]]

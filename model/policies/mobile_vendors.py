@@ -25,7 +25,7 @@ from ..errors import ScenarioError
 from ..schema import spec
 from ..supply import SRC_VENDOR
 from .base import Policy
-from .placement import cover_then_fill, lacking, walkable_road_cells
+from .placement import PLACEMENTS, cover_then_fill, lacking, walkable_road_cells
 
 
 class Bus(CellAgent):
@@ -83,6 +83,9 @@ class MobileVendors(Policy):
                                           lo=0, hi=1e9,
                                           source="seed: retired buses converted; value assumption")
     goods: str = spec("fresh_food", "Categories sold, comma separated.")
+    placement: str = spec("greedy", "How planned stops are chosen: greedy cover, or the exact maximal "
+                          "covering location model (spopt MCLP).", choices=PLACEMENTS,
+                          source="implementation choice; MCLP: Church & ReVelle 1974")
     routes_file: str = spec("", "TOML file with given routes, relative to the scenario file; "
                             "empty: plan routes.")
     route_stops: list | None = spec(None, "Given routes (lists of [x, y] stops); read from "
@@ -163,7 +166,7 @@ class MobileVendors(Policy):
         cand = walkable_road_cells(model)
         first = self.goods.split(",")[0].strip()
         picked = cover_then_fill(model, cand, lacking(model, first), n, first,
-                                 "policy.mobile_vendors.n_buses")
+                                 "policy.mobile_vendors.n_buses", self.placement)
         stops = [tuple(int(v) for v in cand[i]) for i in picked]
         # cut the stops, in nearest-neighbour order, into routes of stops_per_bus
         order = [0]
