@@ -101,6 +101,16 @@ BAD = [
     ("more canteens than the city holds",
      GOOD + '\n[levers."policy.elderly_canteen.n_canteens"]\ntype = "integer"\nlow = 0\n'
             "high = 900\n", "n_canteens\".high"),
+    ("settings on a lever that is not a switch",
+     GOOD.replace("high = 2\n", "high = 2\nsettings = { start_day = 3 }\n", 1), "settings"),
+    ("unknown parameter in a switch's settings",
+     GOOD.replace('[levers."policy.elderly_canteen"]\ntype = "switch"',
+                  '[levers."policy.elderly_canteen"]\ntype = "switch"\n'
+                  "settings = { start_dya = 3 }"), "start_dya"),
+    ("a switch's setting out of range",
+     GOOD.replace('[levers."policy.elderly_canteen"]\ntype = "switch"',
+                  '[levers."policy.elderly_canteen"]\ntype = "switch"\n'
+                  "settings = { capacity = -5.0 }"), "capacity"),
     ("not TOML", "name = [", ""),
 ]
 
@@ -154,6 +164,38 @@ def test_a_policy_switched_off_is_dropped_and_its_parameters_do_not_matter():
     on = apply_mix(base, levers, {"policy.elderly_canteen": True,
                                   "policy.elderly_canteen.n_canteens": 3})
     assert on.policies[0]["params"]["n_canteens"] == 3
+
+
+def test_a_switch_adds_its_policy_with_its_settings_and_the_base_stays_without_it(tmp_path):
+    text = GOOD.replace('[levers."policy.elderly_canteen"]\ntype = "switch"',
+                        '[levers."policy.elderly_canteen"]\ntype = "switch"\n'
+                        "settings = { start_day = 7, n_canteens = 1 }")
+    problem = load_problem(_write(tmp_path, text))
+    switch = next(lv for lv in problem.levers if lv.name == "policy.elderly_canteen")
+    assert dict(switch.settings) == {"start_day": 7, "n_canteens": 1}
+    assert not any(p["kind"] == "elderly_canteen" for p in problem.base.policies)
+    mix = {lv.name: lv.corner(True) for lv in problem.levers}
+    mix.pop("policy.elderly_canteen.placement")
+    levers = tuple(lv for lv in problem.levers if lv.name != "policy.elderly_canteen.placement")
+    canteen = [p for p in apply_mix(problem.base, levers, mix).policies
+               if p["kind"] == "elderly_canteen"]
+    assert canteen[0]["params"]["start_day"] == 7 and canteen[0]["params"]["n_canteens"] == 1
+    # a parameter lever of the same policy wins over the switch's settings
+    count = Lever("policy.elderly_canteen.n_canteens", "integer", 0, 3)
+    both = apply_mix(problem.base, (count, switch),
+                     {"policy.elderly_canteen": True, "policy.elderly_canteen.n_canteens": 3})
+    assert both.policies[-1]["params"]["n_canteens"] == 3
+    assert both.policies[-1]["params"]["start_day"] == 7
+
+
+def test_a_switch_may_not_give_settings_for_a_policy_the_base_has(tmp_path, capsys):
+    text = (GOOD.replace('scenario = "baseline"', 'scenario = "elderly_canteen"')
+            .replace('[levers."policy.elderly_canteen"]\ntype = "switch"',
+                     '[levers."policy.elderly_canteen"]\ntype = "switch"\n'
+                     "settings = { start_day = 7 }"))
+    code = main(["optimize", str(_write(tmp_path, text)), "--dry-run"])
+    err = capsys.readouterr().err
+    assert code == 2 and "settings" in err and "already has this policy" in err
 
 
 def test_lever_values_from_the_optimiser_become_plain_values():

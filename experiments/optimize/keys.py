@@ -58,6 +58,8 @@ class LeverKeys:
     high: float = spec(None, "integer/real: largest value (> low).")
     step: float = spec(0.0, "real: snap values to low + k * step (0: no snapping).", lo=0)
     values: list = spec(None, "choice: the allowed values (at least two).")
+    settings: dict = spec(None, "switch of a policy the base scenario lacks: its parameters "
+                          "when switched on (e.g. start_day), else its defaults.")
     description: str = spec("", "Free text.")
 
 

@@ -7,7 +7,9 @@ A lever is named by the key it sets:
 * ``policy.<kind>`` -- the whole policy, switched on or off (type ``switch``). Off **drops the
   policy from the scenario** (``Scenario.without_policy``), so it costs nothing and acts not
   at all; on keeps it (or adds it with its defaults). Its parameter levers then do not matter
-  and are shown blank;
+  and are shown blank. A switch of a policy the base lacks may give ``settings``: the
+  parameters it is added with (``{ start_day = 61 }``), so the base -- the search's
+  baseline -- stays without it;
 * ``<param>`` -- a scenario parameter (``model.params.Params``), e.g. ``entry_margin``.
 
 Types: ``integer`` (``low``..``high``), ``real`` (``low``..``high``, optionally snapped to a
@@ -40,6 +42,7 @@ class Lever:
         step: Real levers: values are snapped to ``low + k * step`` (0: not snapped).
         values: Choice levers: the allowed values.
         description: Free text for the report.
+        settings: Switch levers: ``(param, value)`` pairs of the policy when switched on.
     """
 
     name: str
@@ -49,6 +52,7 @@ class Lever:
     step: float = 0.0
     values: tuple[Any, ...] = ()
     description: str = ""
+    settings: tuple[tuple[str, Any], ...] = ()
 
     @property
     def policy_kind(self) -> str | None:
@@ -102,6 +106,8 @@ class Lever:
             out["step"] = self.step
         if self.type == "choice":
             out["values"] = list(self.values)
+        if self.settings:
+            out["settings"] = dict(self.settings)
         return out
 
 
@@ -132,10 +138,12 @@ def apply_mix(base: Any, levers: tuple[Lever, ...], mix: dict[str, Any]) -> Any:
     params: dict[str, Any] = {}
     policy_params: dict[str, dict[str, Any]] = {}
     switched: dict[str, bool] = {}
+    added: dict[str, dict[str, Any]] = {}  # a switch's settings: under the parameter levers
     for lv in levers:
         value = mix[lv.name]
         if lv.is_policy_switch:
             switched[lv.policy_kind] = bool(value)
+            added[lv.policy_kind] = dict(lv.settings)
         elif lv.policy_kind is not None:
             if value is not None:
                 policy_params.setdefault(lv.policy_kind, {})[lv.param] = value
@@ -144,7 +152,8 @@ def apply_mix(base: Any, levers: tuple[Lever, ...], mix: dict[str, Any]) -> Any:
     scenario = base.with_overrides(params) if params else base
     for kind in sorted(set(policy_params) | set(switched)):
         if switched.get(kind, True):
-            scenario = scenario.with_policy(kind, **policy_params.get(kind, {}))
+            scenario = scenario.with_policy(kind, **{**added.get(kind, {}),
+                                                     **policy_params.get(kind, {})})
         else:
             scenario = scenario.without_policy(kind)
     return scenario

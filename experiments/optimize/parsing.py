@@ -101,7 +101,7 @@ def _parse_lever(file: str, name: str, spec: Any, base: Any) -> Lever:
         raise ExperimentError(file, prefix + "type", f"{kind!r} does not fit {what}; use "
                               f"{' or '.join(repr(w) for w in wanted) or 'another lever'}")
     used = {"integer": {"low", "high"}, "real": {"low", "high", "step"},
-            "switch": set(), "choice": {"values"}}[kind] | {"type", "description"}
+            "switch": {"settings"}, "choice": {"values"}}[kind] | {"type", "description"}
     for k in clean:
         if k not in used:
             raise ExperimentError(file, prefix + k, f"not used by a {kind} lever")
@@ -128,8 +128,32 @@ def _parse_lever(file: str, name: str, spec: Any, base: Any) -> Lever:
     if f is None and len([p for p in base.policies if p["kind"] == name.split(".")[1]]) > 1:
         raise ExperimentError(file, prefix.rstrip("."), "the base scenario has several "
                               "policies of this kind; a lever needs exactly one")
+    settings = _switch_settings(file, prefix, name, clean.get("settings"), base) \
+        if "settings" in clean else ()
     return Lever(name=name, type=kind, low=low, high=high, step=clean.get("step", 0.0),
-                 values=values, description=clean.get("description", ""))
+                 values=values, description=clean.get("description", ""), settings=settings)
+
+
+def _switch_settings(file: str, prefix: str, name: str, table: Any, base: Any
+                     ) -> tuple[tuple[str, Any], ...]:
+    """A switch's ``settings``: the parameters of a policy it adds, checked now."""
+    from model.errors import ScenarioError
+
+    kind = name.split(".")[1]
+    if not isinstance(table, dict) or not table:
+        raise ExperimentError(file, prefix + "settings", "give a table of the policy's "
+                              "parameters, e.g. { start_day = 61 }")
+    if any(p["kind"] == kind for p in base.policies):
+        raise ExperimentError(file, prefix + "settings", "the base scenario already has this "
+                              "policy (switched on, it keeps the base's parameters): set them "
+                              "there")
+    for key in table:
+        _target_field(file, prefix + f"settings.{key}", f"{name}.{key}")
+    try:
+        base.with_policy(kind, **table)
+    except ScenarioError as exc:
+        raise ExperimentError(file, prefix + "settings", str(exc)) from None
+    return tuple(sorted(table.items()))
 
 
 def _stat(clean: dict[str, Any], name_key: str = "stat", q_key: str = "percentile",
