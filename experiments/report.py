@@ -42,7 +42,7 @@ from experiments.stats import paired_differences
 from experiments.store import ResultStore, atomic_write_bytes
 from experiments.tables import assemble
 from model.errors import ResultsError
-from model.outcomes import SUBGROUPS
+from model.outcomes import LEAD_METRICS, SERIES_METRICS, SUBGROUPS
 
 WRITER = "lifecircle compare"
 REPORT_PATTERNS = ("report.md", "report.html", "fig_*.png", ".*.tmp")
@@ -51,10 +51,9 @@ REPORT_PATTERNS = ("report.md", "report.html", "fig_*.png", ".*.tmp")
 _DIMENSION = {"old": ("community type", "old"), "new": ("community type", "new"),
               "elderly": ("group", "elderly"), "nonelderly": ("group", "others")}
 SUBGROUP_METRICS = tuple((f"{base}_{g}", *_DIMENSION.get(g, ("group", g)))
-                         for base in ("surplus_yuan", "share_satisfied", "coverage_basic_all")
+                         for base in LEAD_METRICS
                          for g in SUBGROUPS)
 """(metric, dimension, subgroup) of every subgroup metric the report breaks down."""
-TIME_SERIES = ("share_satisfied", "coverage_basic_all", "unmet_rate", "public_spend")
 CI_LEVEL = 0.95
 N_BOOT = 10_000
 
@@ -339,7 +338,7 @@ def _series_and_coverage(doc: Doc, x: _Inputs, summary: pd.DataFrame) -> None:
     from model import category_names
 
     warmup = int(x.definition.get("warmup", 0))
-    ts = [m for m in TIME_SERIES if m in x.daily.columns]
+    ts = [m for m in SERIES_METRICS if m in x.daily.columns]
     if not x.daily.empty and ts:
         doc.add("h2", "Time series")
         doc.add("fig", fig_timeseries(x.out, x.daily, ts, warmup, "fig_timeseries.png"),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from experiments.stats import paired_differences
-from model.outcomes import describe_metric
+from model.outcomes import LEAD_METRICS, describe_metric
 
 LINES = (("share_satisfied_low_line", "lower line"), ("share_satisfied", "default line"),
          ("share_satisfied_high_line", "higher line"))
@@ -84,8 +84,7 @@ def in_brief(diffs: pd.DataFrame, ce: pd.DataFrame, baseline: str, scenarios: Se
             out.append(f"For {who} the largest welfare gain comes with {named(r['scenario'])}: "
                        f"{r['diff']:+.2f} yuan a resident a day "
                        f"[{r['ci_low']:+.2f}, {r['ci_high']:+.2f}].")
-    headline = [m for m in ("surplus_yuan", "share_satisfied", "coverage_basic_all")
-                if m in set(diffs["metric"])]
+    headline = [m for m in LEAD_METRICS if m in set(diffs["metric"])]
     if headline:
         flat = [s for s in scenarios
                 if all((r := _sep(diffs, s, m)) is None or not r["separated"] for m in headline)]

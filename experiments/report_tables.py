@@ -15,7 +15,7 @@ import pandas as pd
 from experiments.plan import REFERENCE_POINT
 from experiments.report_doc import Doc, fmt_p, unit
 from experiments.stats import pairwise_separation
-from model.outcomes import describe_metric, is_share
+from model.outcomes import LEAD_METRICS, describe_metric, is_share
 
 
 def display_diffs(df: pd.DataFrame, point_label: bool) -> pd.DataFrame:
@@ -79,8 +79,7 @@ def at_a_glance(diffs: pd.DataFrame, ce: pd.DataFrame, metrics: Sequence[str],
     """One row per scenario (and point): headline differences, extra cost, gain per yuan."""
     if diffs.empty:
         return pd.DataFrame()
-    keys = [m for m in ("surplus_yuan", "share_satisfied", "coverage_basic_all")
-            if m in set(diffs["metric"])]
+    keys = [m for m in LEAD_METRICS if m in set(diffs["metric"])]
     keys = keys or list(metrics[:2])
     factor_cols = [c for c in points.columns if c != "point"] if points is not None else []
     by_point = points.set_index("point") if factor_cols else None

@@ -51,7 +51,17 @@ HEADLINE_METRICS = ("share_satisfied", "share_satisfied_old", "share_satisfied_n
                     "coverage_basic_all_old", "coverage_basic_all_new", "coverage_fresh_food",
                     "unmet_rate", "mean_walk_min", "chain_rate", "outlets_open",
                     "residents_per_outlet", "public_spend")
-"""The metrics a person reads first: printed by ``lifecircle run``, led with in reports."""
+"""The metrics a person reads first: printed by ``lifecircle run``; reports lead with a part."""
+
+LEAD_METRICS = ("surplus_yuan", "share_satisfied", "coverage_basic_all")
+"""The part of ``HEADLINE_METRICS`` a comparison leads with: one metric per kind of outcome
+(welfare in yuan, the share satisfied, the share reaching every basic format). A subset because
+the report's at-a-glance table, its brief, its subgroup breakdown and the validation's ranking
+check read across every scenario, and stay readable only with a few columns."""
+
+SERIES_METRICS = ("share_satisfied", "coverage_basic_all", "unmet_rate", "public_spend")
+"""The part of ``HEADLINE_METRICS`` a comparison report draws day by day: the two shares, the
+needs that went unmet and the money spent to date (one panel each)."""
 
 _GROUP_WORDS = {"old": "in old communities", "new": "in new communities",
                 "elderly": "aged 60+", "nonelderly": "under 60"}

@@ -149,3 +149,44 @@ def test_every_declared_field_has_doc_source_and_range_keys():
             assert str(f.metadata.get("doc", "")).strip(), f"{cls.__name__}.{f.name} has no doc"
             assert str(f.metadata.get("source", "")).strip(), f"{cls.__name__}.{f.name} has no source"
             assert {"min", "max", "choices"} <= set(f.metadata), f"{cls.__name__}.{f.name}"
+
+
+def _headline_literals(source: str) -> list[int]:
+    """Lines of tuple/list/set literals that spell out headline metric names.
+
+    A literal is a copy when its strings are two or more names of ``HEADLINE_METRICS`` and
+    nothing else, or when it holds every name of ``LEAD_METRICS``.
+    """
+    from model.outcomes import HEADLINE_METRICS, LEAD_METRICS
+
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            words = [e.value for e in node.elts
+                     if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            pure = len(words) >= 2 and set(words) <= set(HEADLINE_METRICS)
+            if pure or set(LEAD_METRICS) <= set(words):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_headline_metric_lists_are_spelled_out_only_in_model_outcomes():
+    from model.outcomes import HEADLINE_METRICS, LEAD_METRICS, SERIES_METRICS
+
+    assert set(LEAD_METRICS) <= set(HEADLINE_METRICS)
+    assert set(SERIES_METRICS) <= set(HEADLINE_METRICS)
+    # the check itself bites: a copied pair, the lead triple among other names
+    assert _headline_literals('X = ("surplus_yuan", "share_satisfied")\n') == [1]
+    assert _headline_literals('f(["gini_access", "surplus_yuan", "share_satisfied",\n'
+                              '   "coverage_basic_all"])\n') == [1]
+    assert _headline_literals('X = ("share_satisfied", "gini_access")\n') == []
+    found = {}
+    for pkg in (*PACKAGES, "benchmarks"):
+        for path in (ROOT / pkg).rglob("*.py"):
+            if path == ROOT / "model" / "outcomes.py":
+                continue
+            lines = _headline_literals(path.read_text(encoding="utf-8"))
+            if lines:
+                found[str(path.relative_to(ROOT))] = lines
+    assert found == {}, ("import HEADLINE_METRICS (or a part named in model/outcomes.py) "
+                         f"instead of spelling the names out: {found}")

@@ -23,11 +23,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.outcomes import LEAD_METRICS, is_share
 from validation.calibration import experiment_definition
 from validation.patterns import batch_time, mean_ci
 
 ROOT = Path(__file__).resolve().parent.parent
-SOBOL_METRICS = ("surplus_yuan", "share_satisfied", "coverage_basic_all", "chain_rate")
+SOBOL_METRICS = (*LEAD_METRICS, "chain_rate")
+"""Outcomes of the Sobol analysis: the lead metrics and the chains' share of outlets."""
+EFFECT_METRICS = tuple(m for m in LEAD_METRICS if is_share(m))
+"""Outcomes whose policy effects are screened and ranked: the lead metrics that are shares."""
 
 
 def morris(results: Path) -> dict[str, Any]:
@@ -50,7 +54,7 @@ def morris(results: Path) -> dict[str, Any]:
             tables[(scen, m)] = morris_indices(summary, points, factors, m, scen,
                                                levels=levels, seed=seed)
         if scen != baseline:
-            for m in ("share_satisfied", "coverage_basic_all"):
+            for m in EFFECT_METRICS:
                 tables[(f"{scen} - {baseline}", m)] = morris_indices(
                     summary, points, factors, m, scen, levels=levels, baseline=baseline,
                     seed=seed)
@@ -76,7 +80,7 @@ def sobol_choice(tables: dict[tuple[str, str], pd.DataFrame], overall: pd.Series
     rate), then the next ones by overall influence.
     """
     chosen: list[str] = []
-    for m in ("share_satisfied", "coverage_basic_all", "chain_rate"):
+    for m in (*EFFECT_METRICS, "chain_rate"):
         f = str(tables[("baseline", m)].iloc[0]["factor"])
         if f not in chosen:
             chosen.append(f)
@@ -147,7 +151,7 @@ def run_robustness(out_dir: Path, factors: Sequence[dict[str, Any]], *, replicat
     common = {"scenarios": list(scenarios or policy_scenarios()), "baseline": "baseline",
               "replicates": replicates, "days": days, "warmup": warmup,
               "root_seed": root_seed,
-              "metrics": ["surplus_yuan", "share_satisfied", "coverage_basic_all"],
+              "metrics": list(LEAD_METRICS),
               "settings": dict(settings or {})}
     ref = experiment_from_dict({**common, "name": "robustness_reference"},
                                file=f"{out_dir} (ranking check, defaults)")
@@ -175,7 +179,7 @@ def robustness_tables(out_dir: Path) -> dict[str, Any]:
         labels[p] = label
         settings[label] = cs[cs["point"] == p]
     effects = {}
-    for m in ("share_satisfied", "coverage_basic_all"):
+    for m in EFFECT_METRICS:
         rows = []
         for label, s in settings.items():
             piv = s.pivot_table(index="replicate", columns="scenario", values=m)
