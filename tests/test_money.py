@@ -12,11 +12,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from model import CommerceModel, load_scenario, simulate
+from model.policies import POLICY_KINDS
 
 from .conftest import SMALL
 
@@ -180,3 +184,26 @@ def test_a_policy_at_zero_intensity_gives_the_baseline_bit_for_bit(kind):
     pd.testing.assert_frame_equal(base.drop(columns=DESCRIBES_THE_POLICY),
                                   zero.drop(columns=DESCRIBES_THE_POLICY), check_exact=True)
     assert zero["public_spend"].max() == 0.0
+
+
+def _toml(v: object) -> str:
+    return str(v).lower() if isinstance(v, bool) else f"{v:g}"
+
+
+def test_odd_names_every_policys_zero_setting_as_this_test_uses_it():
+    """docs/ODD.md's "Zero intensity" paragraph lists exactly the settings tested above."""
+    assert set(ZERO) == set(POLICY_KINDS)  # every policy has its zero setting tested
+    odd = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text("utf-8")
+    para = odd.split("*Zero intensity.*", 1)[1].split("\n\n", 1)[0]
+    para = " ".join(para.split())
+    # the paragraph names each kind as `kind`: followed by its settings
+    named = re.findall(r"`([a-z_]+)`:", para)
+    assert named == [k for k in named if k in POLICY_KINDS] and sorted(named) == sorted(ZERO)
+    for i, kind in enumerate(named):
+        start = para.index(f"`{kind}`:")
+        end = para.index(f"`{named[i + 1]}`:") if i + 1 < len(named) else len(para)
+        part = para[start:end]
+        settings = {**ZERO[kind], **WORLD.get(kind, {})}
+        for key, value in settings.items():
+            assert f"`{key} = {_toml(value)}`" in part, (kind, key, part)
+        assert len(re.findall(r"`\w+ = [^`]+`", part)) == len(settings), part
