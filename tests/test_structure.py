@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,13 +120,6 @@ def test_experiments_and_validation_never_import_viz_or_the_command_line():
             assert not {d for d in deps if d.split(".")[0] == "validation"}, mod
 
 
-def test_modules_of_the_batch_side_stay_small():
-    for pkg in ("experiments", "validation", "lifecircle"):
-        for path in (ROOT / pkg).rglob("*.py"):
-            n = len(path.read_text(encoding="utf-8").splitlines())
-            assert n <= 420, f"{path.relative_to(ROOT)} has {n} lines"
-
-
 def test_one_module_owns_the_command_line():
     """argparse and sys.exit appear only in lifecircle/ (and the viewer's own server)."""
     for pkg in ("model", "experiments", "validation"):
@@ -190,3 +184,73 @@ def test_headline_metric_lists_are_spelled_out_only_in_model_outcomes():
                 found[str(path.relative_to(ROOT))] = lines
     assert found == {}, ("import HEADLINE_METRICS (or a part named in model/outcomes.py) "
                          f"instead of spelling the names out: {found}")
+
+
+LAYOUT_PACKAGES = ("model", "experiments", "validation", "lifecircle", "viz", "mapdata")
+
+
+def _layout_rows() -> dict[str, str]:
+    """The README layout table's row text per path (``model/`` -> its role)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = cells[1]
+    return rows
+
+
+def _named_in_row(row: str) -> dict[str, set[str]]:
+    """Files a row names, by folder: ``""`` for the package itself, ``"policies"`` for the
+    part of the row from the backticked ``policies/`` on (up to the next folder)."""
+    out: dict[str, set[str]] = {"": set()}
+    folder = ""
+    for token in re.findall(r"`([^`]+)`", row):
+        if token.endswith("/") and "/" not in token[:-1]:
+            folder = token[:-1]
+            out.setdefault(folder, set())
+        elif token.endswith((".py", ".vue")) and token.split("/")[0] in LAYOUT_PACKAGES:
+            out.setdefault("(elsewhere)", set()).add(token)  # a file of another package
+        elif token.endswith((".py", ".vue")):
+            out[folder].add(token)
+    return out
+
+
+def _layout_gaps() -> tuple[list[str], list[str]]:
+    from model.policies import POLICY_KINDS
+
+    rows = _layout_rows()
+    missing, stale = [], []
+    for pkg in LAYOUT_PACKAGES:
+        named = _named_in_row(rows.get(f"{pkg}/", ""))
+        files = {p for ext in ("py", "vue") for p in (ROOT / pkg).rglob(f"*.{ext}")
+                 if "__pycache__" not in p.parts and p.name != "__init__.py"}
+        for path in sorted(files):
+            rel = path.relative_to(ROOT / pkg)
+            folder = "/".join(rel.parts[:-1])
+            if folder == "policies" and path.stem in POLICY_KINDS and "one file per policy" \
+                    in rows.get(f"{pkg}/", ""):
+                continue  # "one file per policy", named after its kind
+            if path.name not in named.get(folder, set()):
+                missing.append(str(path.relative_to(ROOT)))
+        for folder, names in named.items():
+            for name in names:
+                where = ROOT / name if folder == "(elsewhere)" else ROOT / pkg / folder / name
+                if not where.is_file():
+                    stale.append(str(where.relative_to(ROOT)))
+    return missing, stale
+
+
+def test_the_readme_layout_table_names_every_module_of_the_tree():
+    missing, stale = _layout_gaps()
+    assert missing == [], f"README.md's layout table does not name: {missing}"
+    assert stale == [], f"README.md's layout table names files that do not exist: {stale}"
+
+
+def test_modules_stay_small_in_every_package():
+    """~400 lines at most (420 allowed), model/ and mapdata/ included."""
+    for pkg in LAYOUT_PACKAGES:
+        for path in (ROOT / pkg).rglob("*.py"):
+            n = len(path.read_text(encoding="utf-8").splitlines())
+            assert n <= 420, f"{path.relative_to(ROOT)} has {n} lines"
