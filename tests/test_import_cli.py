@@ -1,7 +1,8 @@
 """`lifecircle import` end to end: files written, output rules, and the imported circle in use.
 
-The imported scenario must work wherever a scenario does: `validate`, `run`, experiments, the
-viewer's map, `Scenario.with_policy` (as `optimize` uses it).
+The imported scenario must work wherever a scenario does: `validate`, `run`, experiments,
+`optimize` (a search whose base scenario is the imported circle), the viewer's map,
+`Scenario.with_policy`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.execute import simulate_run
+from experiments.optimize.problem import load_problem
+from experiments.summary import summarize_run
 from lifecircle.cli import main
 from model import CommerceModel, ScenarioError, load_scenario
 from model.city import WALL
@@ -279,3 +283,50 @@ def test_the_viewer_builds_the_imported_scenario_from_its_picker(imported, monke
     assert isinstance(m.city, LayerCity) and m.city.width == 11
     m.step()
     assert MapPainter(m).png()[:4] == b"\x89PNG"
+
+
+def test_optimize_searches_the_imported_circle(imported, tmp_path, capsys):
+    _, out = imported
+    problem = tmp_path / "problem.toml"
+    problem.write_text(f"""
+name = "imported_search"
+scenario = "{out.as_posix()}"
+replicates = 1
+days = 6
+warmup = 1
+evaluations = 2
+population = 2
+holdout_replicates = 0
+
+[levers."policy.rent_subsidy.share"]
+type = "real"
+low = 0.0
+high = 0.5
+
+[objectives.surplus_yuan]
+sense = "max"
+
+[objectives.public_spend_per_year]
+sense = "min"
+""")
+    results = tmp_path / "search"
+    assert main(["optimize", str(problem), "--out", str(results), "--workers", "0",
+                 "--no-progress"]) == 0
+    ev = pd.read_parquet(results / "evaluations.parquet")
+    # the base scenario (the imported circle) and the two mixes the search asked for
+    assert list(ev["role"]) == ["baseline", "search", "search"]
+    assert (ev["runs_failed"] == 0).all() and ev["feasible"].all()
+    share = ev.loc[ev["role"] == "search", "policy.rent_subsidy.share"]
+    assert share.between(0.0, 0.5).all() and share.nunique() == 2
+    spent = ev.loc[ev["role"] == "search", "public_spend_per_year__mean"]
+    assert ((spent > 0) == (share > 0)).all()
+    records = [json.loads(p.read_text()) for p in (results / "runs").glob("*.json")]
+    assert len(records) == 3 and {r["status"] for r in records} == {"ok"}
+    assert {r["rows"] for r in records} == {6}
+    manifest = json.loads((results / "manifest.json").read_text())
+    assert manifest["base_scenario"]["params"]["city_layer"].endswith("tiny.city.npz")
+    # the baseline row is the imported circle's own run, simulated directly
+    problem_def = load_problem(problem)
+    _, daily = simulate_run(load_scenario(out), problem_def.seeds[0], 6)
+    direct = summarize_run(daily, 1)
+    assert ev.loc[ev["role"] == "baseline", "surplus_yuan__r0"].iloc[0] == direct["surplus_yuan"]
