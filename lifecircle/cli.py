@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from lifecircle import exits
+from lifecircle.executor_options import add_executor_options, executor_spec
 
 MAX_SEED = 2**63 - 1
 MAX_DAYS = 36_500
@@ -141,17 +142,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_experiment(args: argparse.Namespace) -> int:
     """Run (or resume) an experiment batch."""
-    from experiments.executors import ExecutorSpec
     from experiments.loading import load_experiment
     from experiments.runner import check_batch, estimate_text, failures, run_batch
 
-    if args.scheduler and args.local_cluster:
-        exits.error("--scheduler and --local-cluster exclude each other")
-        return exits.INVALID
+    spec = executor_spec(args)
     exp = load_experiment(args.file)
     out = args.out if args.out is not None else Path("results") / exp.name
-    spec = ExecutorSpec(workers=args.workers, scheduler=args.scheduler,
-                        local_cluster=args.local_cluster)
     plan, scan = check_batch(exp, out, force=args.force, executor=spec)
     if args.dry_run:
         n_points = len({(r.scenario, r.point) for r in plan})
@@ -200,21 +196,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return exits.OK
 
 
-def cmd_validation(args: argparse.Namespace) -> int:
-    """Regenerate docs/VALIDATION.md from the validation experiments' results."""
-    from validation.pipeline import DOC, FIG_DIR, ValidationInputs, regenerate
+def validation_inputs(args: argparse.Namespace) -> Any:
+    """The :class:`validation.pipeline.ValidationInputs` of ``lifecircle validation``'s arguments."""
+    from validation.pipeline import DOC, FIG_DIR, ValidationInputs
 
     args.doc = args.doc or DOC
     args.fig_dir = args.fig_dir or FIG_DIR
-    inputs = ValidationInputs(
+    return ValidationInputs(
         results=args.results, calibration=args.calibration, pre_calibration=args.pre_calibration,
         sensitivity=args.sensitivity, sobol_n=args.sobol_n, sobol_factors=args.sobol_factors,
         sobol_days=args.sobol_days, robust_replicates=args.robust_replicates,
-        robust_days=args.robust_days, workers=args.workers, doc=args.doc, fig_dir=args.fig_dir,
-        settings=parse_sets(args.set or []),
+        robust_days=args.robust_days, executor=executor_spec(args), doc=args.doc,
+        fig_dir=args.fig_dir, settings=parse_sets(args.set or []),
         robust_scenarios=tuple(x.strip() for x in (args.robust_scenarios or "").split(",")
                                if x.strip()))
-    doc, n_figs = regenerate(inputs, log=lambda m: print(m, file=sys.stderr))
+
+
+def cmd_validation(args: argparse.Namespace) -> int:
+    """Regenerate docs/VALIDATION.md from the validation experiments' results."""
+    from validation.pipeline import regenerate
+
+    doc, n_figs = regenerate(validation_inputs(args), log=lambda m: print(m, file=sys.stderr))
     print(f"wrote {doc} and {n_figs} figures in {args.fig_dir}")
     return exits.OK
 
@@ -295,12 +297,7 @@ def _add_experiment(sub: Any) -> None:
                     "missing, failed or invalid runs.")
     p.add_argument("file", type=Path, help="experiment file (TOML), e.g. "
                                            "experiments/policy_comparison.toml")
-    p.add_argument("--workers", type=_int_in(0, MAX_WORKERS), default=None,
-                   help="worker processes (default: all CPUs; 0 = run in this process)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="address of a running Dask scheduler, e.g. tcp://10.0.0.1:8786")
-    p.add_argument("--local-cluster", action="store_true",
-                   help="start a Dask LocalCluster (--workers processes) for this batch")
+    add_executor_options(p, _int_in(0, MAX_WORKERS), default_workers=None, what="batch")
     p.add_argument("--dry-run", action="store_true",
                    help="validate and print the plan; run and write nothing")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
@@ -352,7 +349,8 @@ def _add_validation(sub: Any) -> None:
     v.add_argument("--robust-scenarios", default=None, metavar="NAME,...",
                    help="scenarios of the ranking check, baseline included (default: those of "
                         "experiments/policy_comparison.toml)")
-    v.add_argument("--workers", type=_int_in(0, MAX_WORKERS), default=2)
+    add_executor_options(v, _int_in(0, MAX_WORKERS), default_workers=2,
+                         what="validation's runs")
     v.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a parameter in the runs made here (e.g. a small city for "
                         "a quick check: communities_x=2)")

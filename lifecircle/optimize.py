@@ -12,18 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from lifecircle import exits
+from lifecircle.executor_options import add_executor_options, executor_spec
 
 
 def add_arguments(p: argparse.ArgumentParser, int_in: Any, max_workers: int) -> None:
     """Declare the arguments of ``lifecircle optimize``."""
     p.add_argument("file", type=Path, help="problem file (TOML), e.g. "
                                            "experiments/optimize_budget.toml")
-    p.add_argument("--workers", type=int_in(0, max_workers), default=None,
-                   help="worker processes (default: all CPUs; 0 = run in this process)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="address of a running Dask scheduler, e.g. tcp://10.0.0.1:8786")
-    p.add_argument("--local-cluster", action="store_true",
-                   help="start a Dask LocalCluster (--workers processes) for this search")
+    add_executor_options(p, int_in(0, max_workers), default_workers=None, what="search")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="results folder (default: results/<problem name>)")
     p.add_argument("--dry-run", action="store_true",
@@ -35,7 +31,6 @@ def add_arguments(p: argparse.ArgumentParser, int_in: Any, max_workers: int) -> 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
     """Search for the best policy mixes of a problem file (or check it with --dry-run)."""
-    from experiments.executors import ExecutorSpec
     from experiments.optimize.problem import load_problem
     from experiments.optimize.runner import (
         check_folder,
@@ -45,13 +40,9 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     )
     from model.footprint import check_time
 
-    if args.scheduler and args.local_cluster:
-        exits.error("--scheduler and --local-cluster exclude each other")
-        return exits.INVALID
+    spec = executor_spec(args)
     problem = load_problem(args.file)
     out = args.out if args.out is not None else Path("results") / problem.name
-    spec = ExecutorSpec(workers=args.workers, scheduler=args.scheduler,
-                        local_cluster=args.local_cluster)
     existing = check_folder(problem, out, args.force)
     local = 1 if spec.workers == 0 else spec.n_workers
     seconds, city = estimate_seconds(problem, local)

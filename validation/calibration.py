@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.executors import ExecutorSpec
 from validation.patterns import at_day, batch_time, load_daily, mean_ci, window_mean
 
 HERE = Path(__file__).resolve().parent
@@ -163,13 +164,13 @@ def surrogate_optimum(table: pd.DataFrame, factors: list[dict[str, Any]], *,
             "distance": float(distance[i]), "r2": r2}
 
 
-def run_precalibration(out_dir: Path, workers: int, *, settings: dict[str, Any] | None = None,
+def run_precalibration(out_dir: Path, executor: ExecutorSpec, *,
+                       settings: dict[str, Any] | None = None,
                        log: Callable[[str], None] = print) -> None:
     """Run (or resume) ``validation/validation.toml`` with the pre-calibration defaults.
 
     Through the batch runner: resumable, verified, any executor.
     """
-    from experiments.executors import ExecutorSpec
     from experiments.loading import experiment_from_dict
     from experiments.runner import run_batch
 
@@ -179,4 +180,4 @@ def run_precalibration(out_dir: Path, workers: int, *, settings: dict[str, Any] 
             "settings": {**data.get("settings", {}), **(settings or {}),
                          **PRECALIBRATION_DEFAULTS}}
     exp = experiment_from_dict(data, file=f"{path} (pre-calibration)", base_dir=HERE)
-    run_batch(exp, out_dir, ExecutorSpec(workers=workers), progress=False, log=log)
+    run_batch(exp, out_dir, executor, progress=False, log=log)

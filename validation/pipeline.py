@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from experiments.executors import ExecutorSpec
 from validation import calibration, figures, patterns, sensitivity
 from validation.report import write_report
 from validation.report_analyses import ReportInputs, summary_notes
@@ -46,7 +47,8 @@ class ValidationInputs:
     sobol_days: int = 180
     robust_replicates: int = 6
     robust_days: int = 180
-    workers: int = 2
+    executor: ExecutorSpec = ExecutorSpec(workers=2)
+    """Where the runs made here go: a process pool, a Dask LocalCluster or a scheduler."""
     doc: Path = DOC
     fig_dir: Path = FIG_DIR
     settings: dict[str, Any] = field(default_factory=dict)
@@ -89,7 +91,7 @@ def regenerate(a: ValidationInputs, log: Callable[[str], None] = print) -> tuple
     r.times["validation (`validation/validation.toml`)"] = _timing(patterns.batch_time(a.results))
     r.figs["val"] = figures.plot_patterns(daily, a.fig_dir, "baseline")
     if a.pre_calibration:
-        calibration.run_precalibration(a.pre_calibration, a.workers, settings=a.settings,
+        calibration.run_precalibration(a.pre_calibration, a.executor, settings=a.settings,
                                        log=log)
         pdaily = patterns.load_daily(a.pre_calibration)
         r.pre = patterns.validate_patterns(pdaily)
@@ -127,7 +129,7 @@ def _sensitivity(a: ValidationInputs, r: ReportInputs, log: Callable[[str], None
     root_seed = int(mor["experiment"]["root_seed"])
     sob_dir = a.sensitivity.parent / f"{a.sensitivity.name}_sobol"
     r.sob = sensitivity.run_sobol(sob_dir, top, n_base=a.sobol_n, days=a.sobol_days,
-                                  warmup=30, seed=root_seed, workers=a.workers,
+                                  warmup=30, seed=root_seed, executor=a.executor,
                                   settings=a.settings, log=log)
     r.times["Sobol (a `sobol` design run by `lifecircle validation`)"] = (
         f"{r.sob['runs']} runs of {a.sobol_days} days, "
@@ -138,13 +140,15 @@ def _sensitivity(a: ValidationInputs, r: ReportInputs, log: Callable[[str], None
     rdir = a.sensitivity.parent / f"{a.sensitivity.name}_robustness"
     r.rob = sensitivity.run_robustness(rdir, rfac, replicates=a.robust_replicates,
                                        days=a.robust_days, warmup=30, root_seed=root_seed + 1,
-                                       workers=a.workers, settings=a.settings,
+                                       executor=a.executor, settings=a.settings,
                                        scenarios=a.robust_scenarios or None, log=log)
     r.rob.update(replicates=a.robust_replicates, days=a.robust_days, warmup=30)
     rt = [patterns.batch_time(rdir / s) for s in ("reference", "corners")]
     run_s = sum(x["run_seconds"] for x in rt)
+    spec = a.executor
+    local = 1 if spec.workers == 0 else None if spec.scheduler else spec.n_workers
     r.times["policy-ranking check (run by `lifecircle validation`)"] = (
-        f"{int(sum(x['runs'] for x in rt))} runs of {a.robust_days} days, "
-        f"{_minutes(run_s)} of run time (~{_minutes(run_s / max(1, a.workers))} wall on "
-        f"{a.workers} workers)")
+        f"{int(sum(x['runs'] for x in rt))} runs of {a.robust_days} days, {_minutes(run_s)} of "
+        "run time " + (f"(~{_minutes(run_s / local)} wall on {local} workers)" if local
+                       else f"on the {spec.describe()}"))
     r.figs["rob"] = [figures.plot_robustness(r.rob, a.fig_dir)]

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.executors import ExecutorSpec
 from model.outcomes import LEAD_METRICS, is_share
 from validation.calibration import experiment_definition
 from validation.patterns import batch_time, mean_ci
@@ -93,14 +94,15 @@ def sobol_choice(tables: dict[tuple[str, str], pd.DataFrame], overall: pd.Series
 
 
 def run_sobol(out_dir: Path, factors: Sequence[dict[str, Any]], *, n_base: int, days: int,
-              warmup: int, seed: int, workers: int, settings: dict[str, Any] | None = None,
+              warmup: int, seed: int, executor: ExecutorSpec,
+              settings: dict[str, Any] | None = None,
               log: Callable[[str], None] = print) -> dict[str, Any]:
     """A Sobol experiment over ``factors`` on the baseline, run (resumable) and analysed.
 
     ``N (D + 2)`` runs (first-order and total indices), all with the same model seed
-    (one replicate: common random numbers), summarized as post-warm-up means.
+    (one replicate: common random numbers), summarized as post-warm-up means; run on
+    ``executor`` (a process pool, a Dask LocalCluster or a scheduler: the same results).
     """
-    from experiments.executors import ExecutorSpec
     from experiments.indices import sobol_indices
     from experiments.loading import experiment_from_dict
     from experiments.runner import run_batch
@@ -112,7 +114,7 @@ def run_sobol(out_dir: Path, factors: Sequence[dict[str, Any]], *, n_base: int, 
             "uncertainties": {f["name"]: {"low": float(f["low"]), "high": float(f["high"])}
                               for f in factors}}
     exp = experiment_from_dict(data, file=f"{out_dir} (Sobol design)")
-    run_batch(exp, out_dir, ExecutorSpec(workers=workers), progress=False, log=log)
+    run_batch(exp, out_dir, executor, progress=False, log=log)
     summary = pd.read_parquet(out_dir / "summary.parquet")
     points = pd.read_parquet(out_dir / "points.parquet")
     fdefs = [f.to_dict() for f in exp.factors]
@@ -133,7 +135,7 @@ def policy_scenarios() -> list[str]:
 
 
 def run_robustness(out_dir: Path, factors: Sequence[dict[str, Any]], *, replicates: int,
-                   days: int, warmup: int, root_seed: int, workers: int,
+                   days: int, warmup: int, root_seed: int, executor: ExecutorSpec,
                    settings: dict[str, Any] | None = None,
                    scenarios: Sequence[str] | None = None,
                    log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -143,8 +145,8 @@ def run_robustness(out_dir: Path, factors: Sequence[dict[str, Any]], *, replicat
     seeds in every scenario and at every corner): ``<out_dir>/reference`` at the defaults and
     ``<out_dir>/corners`` on the grid of the factors' low and high values. ``scenarios``
     (default: those of ``experiments/policy_comparison.toml``) must include ``baseline``.
+    Run on ``executor``, any :class:`experiments.executors.ExecutorSpec`.
     """
-    from experiments.executors import ExecutorSpec
     from experiments.loading import experiment_from_dict
     from experiments.runner import run_batch
 
@@ -160,7 +162,7 @@ def run_robustness(out_dir: Path, factors: Sequence[dict[str, Any]], *, replicat
         "uncertainties": {f["name"]: {"values": [f["low"], f["high"]]} for f in factors}},
         file=f"{out_dir} (ranking check, corners)")
     for exp, sub in ((ref, "reference"), (corners, "corners")):
-        run_batch(exp, out_dir / sub, ExecutorSpec(workers=workers), progress=False, log=log)
+        run_batch(exp, out_dir / sub, executor, progress=False, log=log)
     return robustness_tables(out_dir)
 
 
