@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from experiments.definition import Experiment
 from experiments.executors import ExecutorSpec
@@ -51,7 +52,7 @@ def estimate_batch(experiment: Experiment, plan: Plan,
     """The memory and time estimate of a planned batch."""
     worst: dict[str, Footprint] = {}
     for label, sizes in experiment.sizes.items():
-        fps = [estimate(p) for p in sizes]
+        fps = [_estimate(experiment, label, i, p) for i, p in enumerate(sizes)]
         worst[label] = max(fps, key=lambda f: (f.memory_bytes, f.seconds_per_day))
         slowest = max(f.run_seconds(experiment.days) for f in fps)
         worst[label] = Footprint(**{**worst[label].__dict__,
@@ -67,6 +68,26 @@ def estimate_batch(experiment: Experiment, plan: Plan,
     return Budget(largest=largest, processes=processes,
                   memory_bytes=largest.memory_bytes * processes, run_seconds=run_seconds,
                   wall_seconds=None if remote else run_seconds / processes)
+
+
+def _estimate(experiment: Experiment, label: str, i: int, params: Any) -> Footprint:
+    """``estimate`` of one scenario's size (``i``: 0 its own, then each factor's extremes).
+
+    A city that cannot be laid out (too many storefronts for a block) is an error naming the
+    experiment file, the scenario and the key.
+    """
+    try:
+        return estimate(params)
+    except ScenarioError as err:
+        if err.where != "params":
+            raise
+        if i == 0:
+            raise ExperimentError(experiment.file or "<experiment>", "scenarios",
+                                  f"{experiment.sources.get(label, label)}: {err.key}: "
+                                  f"{err.problem} (with the experiment's settings)") from None
+        raise ExperimentError(experiment.file or "<experiment>", err.key,
+                              f"{err.problem} (scenario {label} at a factor's extreme value)"
+                              ) from None
 
 
 def check_budget(experiment: Experiment, plan: Plan,

@@ -177,9 +177,15 @@ def check_fits(params: Params, where: str, processes: int = 1) -> Footprint:
         The estimate.
 
     Raises:
-        ScenarioError: naming ``where``, the estimate, the limit and how to override it.
+        ScenarioError: naming ``where``, the estimate, the limit and how to override it; or
+            naming ``where`` and the key when the city cannot be laid out at all.
     """
-    fp = estimate(params)
+    try:
+        fp = estimate(params)
+    except ScenarioError as err:  # the layout's own check names "params": name the file
+        if err.where != "params":
+            raise
+        raise ScenarioError(where, err.key, err.problem) from None
     limit = memory_limit()
     need = fp.memory_bytes * max(1, processes)
     if need > limit:

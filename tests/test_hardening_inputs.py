@@ -173,6 +173,32 @@ def test_a_walkable_cell_check_names_the_routes_file_when_the_city_is_built(tmp_
     path = _scenario(tmp_path, 'kind = "mobile_vendors"\nroutes_file = "routes.toml"')
     assert main(["run", str(path), "--days", "3", "--out", str(tmp_path / "out"), *SMALL]) == 2
     err = capsys.readouterr().err
-    assert "routes.toml: bus[0].stops" in err and err.count("\n") == 1
+    assert f"{tmp_path / 'routes.toml'}: bus[0].stops" in err and err.count("\n") == 1
     assert not (tmp_path / "out").exists()
     assert not [p for p in os.listdir(tmp_path) if "partial" in p]
+    # given in the scenario file itself: the scenario file and the key are named
+    path = _scenario(tmp_path, f'kind = "mobile_vendors"\nroute_stops = [[[{x}, {y}]]]', "inline")
+    assert main(["run", str(path), "--days", "3", "--out", str(tmp_path / "out"), *SMALL]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: policy.mobile_vendors.route_stops: bus[0].stops")
+    assert err.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+def test_a_city_too_crowded_to_lay_out_names_the_file_and_the_key(tmp_path, capsys):
+    """More storefronts per hectare than a block has places facing a street: every command
+    names the scenario file (not "params") and the key, before anything runs."""
+    path = tmp_path / "crowded.toml"
+    path.write_text('extends = "baseline"\nstorefronts_per_ha_new = 2.0\n')
+    key = "storefronts_per_ha_new"
+    assert main(["validate", str(path)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {path}: {key}: ")
+    assert main(["run", str(path), "--days", "3", "--out", str(tmp_path / "out"), *SMALL]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {path}: {key}: ")
+    exp = tmp_path / "exp.toml"
+    exp.write_text(f'scenarios = ["baseline", "{path.as_posix()}"]\nreplicates = 1\ndays = 2\n'
+                   "[settings]\ncommunities_x = 2\ncommunities_y = 2\n")
+    assert main(["experiment", str(exp), "--out", str(tmp_path / "res"), "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {exp}: key 'scenarios': {path}: {key}: "), err
+    assert err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crowded.toml", "exp.toml"]

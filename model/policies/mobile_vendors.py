@@ -105,9 +105,7 @@ class MobileVendors(Policy):
                                 f"{self.goods!r}: give known categories, each once, comma "
                                 f"separated; known: {known}")
         if self.routes_file:
-            path = Path(self.routes_file)
-            if not path.is_absolute() and Path(where).suffix == ".toml":
-                path = Path(where).resolve().parent / path
+            path = self._routes_path(where)
             key = "policy.mobile_vendors.routes_file"
             if not path.is_file():
                 raise ScenarioError(where, key, f"file not found: {path}")
@@ -119,6 +117,13 @@ class MobileVendors(Policy):
         elif self.route_stops is not None:
             self.route_stops = parse_routes(self.route_stops, where,
                                             "policy.mobile_vendors.route_stops")
+
+    def _routes_path(self, where: str) -> Path:
+        """The routes file, relative to the scenario file ``where`` unless absolute."""
+        path = Path(self.routes_file)
+        if not path.is_absolute() and Path(where).suffix == ".toml":
+            path = Path(where).resolve().parent / path
+        return path
 
     def setup(self, model) -> None:
         """Plan or take the routes, add the stops as sites and their offers (closed until start)."""
@@ -150,13 +155,16 @@ class MobileVendors(Policy):
 
     def _given_routes(self, model) -> list[list[tuple[int, int]]]:
         city = model.city
+        scenario = model.config.source or "scenario"
         for i, route in enumerate(self.route_stops):
             for xy in route:
                 inside = 0 <= xy[0] < city.width and 0 <= xy[1] < city.height
                 if not inside or not city.walkable[xy]:
-                    raise ScenarioError(self.routes_file or "policy", f"bus[{i}].stops",
-                                        f"{list(xy)} is not a street cell of the city "
-                                        f"({city.width} x {city.height} cells)")
+                    where, key = ((str(self._routes_path(scenario)), f"bus[{i}].stops")
+                                  if self.routes_file else
+                                  (scenario, f"policy.mobile_vendors.route_stops: bus[{i}].stops"))
+                    raise ScenarioError(where, key, f"{list(xy)} is not a street cell of the "
+                                        f"city ({city.width} x {city.height} cells)")
         return [list(route) for route in self.route_stops]
 
     def _plan_routes(self, model) -> list[list[tuple[int, int]]]:
