@@ -44,6 +44,7 @@ __all__ = ["CATEGORY_FILE", "SCENARIO_DIR", "Scenario", "category_names", "load_
 from .errors import ScenarioError, suggest
 from .params import PARAM_FIELDS, Params, make_params
 from .policies import validate_policy_spec
+from .schema import check_mapping
 
 _META_KEYS = ("name", "description", "extends", "categories", "policy")
 MAX_EXTENDS_DEPTH = 32  # files in one chain of ``extends``
@@ -170,6 +171,8 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = (),
         if key not in _META_KEYS and key not in PARAM_FIELDS:
             raise ScenarioError(str(path), key, "unknown key"
                                 + suggest(key, list(PARAM_FIELDS) + list(_META_KEYS)))
+    # each file's own values are checked where they are written (the merged result again)
+    check_mapping(str(path), Params, {k: v for k, v in data.items() if k in PARAM_FIELDS})
     parents = data.get("extends", [])
     if isinstance(parents, str):
         parents = [parents]
@@ -203,6 +206,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = (),
     for cat, vals in cats.items():
         if not isinstance(vals, dict):
             raise ScenarioError(str(path), f"categories.{cat}", "must be a table")
+        _check_own_category(path, cat, vals)
         merged["categories"].setdefault(cat, {}).update(vals)
     policies = data.get("policy", [])
     if not isinstance(policies, list) or not all(isinstance(p, dict) for p in policies):
@@ -220,6 +224,15 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = (),
     merged["description"] = description
     memo[path] = merged
     return merged
+
+
+def _check_own_category(path: Path, cat: str, vals: dict[str, Any]) -> None:
+    """A file's override of one category: a known category, known fields, values in range."""
+    known = category_names()
+    if cat not in known:
+        raise ScenarioError(str(path), f"categories.{cat}", "unknown category" + suggest(cat, known))
+    check_mapping(str(path), Category, {k: v for k, v in vals.items() if k not in ("name", "sources")},
+                  prefix=f"categories.{cat}.", what="category field")
 
 
 def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any], where: str) -> None:

@@ -90,3 +90,22 @@ def test_unreadable_files_are_errors_naming_the_file(tmp_path, capsys, content, 
     msg = capsys.readouterr().err
     assert msg.startswith("error: ") and str(path) in msg and msg.count("\n") == 1
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("body", "key"), [
+    ("share_old = 3\n", "share_old"),
+    ("speed_elderly_mps = nan\n", "speed_elderly_mps"),
+    ("[categories.repair]\nspend = -5\n", "categories.repair.spend"),
+    ("[categories.caviar]\nspend = 5\n", "categories.caviar"),
+    ("[[policy]]\nkind = \"rent_subsidy\"\nshare = 7\n", "policy.rent_subsidy.share"),
+])
+def test_a_bad_value_in_a_parent_names_the_parent(tmp_path, capsys, body, key):
+    """The file that wrote the value is named, not the child that extends it."""
+    (tmp_path / "parent.toml").write_text('extends = "baseline"\n' + body)
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "parent"\nshare_old = 0.5\n')
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(child)
+    assert (err.value.where, err.value.key) == (str(tmp_path / "parent.toml"), key)
+    assert main(["validate", str(child)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'parent.toml'}: {key}: ")
