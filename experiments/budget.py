@@ -31,6 +31,7 @@ class Budget:
         memory_bytes: Peak memory of the batch on this machine.
         run_seconds: Sum of the runs' estimated times.
         wall_seconds: Estimated wall time (``None`` on a Dask scheduler: unknown workers).
+        largest_scenario: The label of the scenario of the largest run.
     """
 
     largest: Footprint
@@ -38,6 +39,7 @@ class Budget:
     memory_bytes: float
     run_seconds: float
     wall_seconds: float | None
+    largest_scenario: str = ""
 
     def describe(self) -> str:
         """One line for people."""
@@ -59,7 +61,8 @@ def estimate_batch(experiment: Experiment, plan: Plan,
                                     "seconds_per_day": slowest / max(1, experiment.days),
                                     "setup_seconds": 0.0})
     counts = Counter(r.scenario for r in plan)
-    largest = max(worst.values(), key=lambda f: f.memory_bytes)
+    largest_scenario = max(worst, key=lambda s: worst[s].memory_bytes)
+    largest = worst[largest_scenario]
     run_seconds = sum(worst[s].run_seconds(experiment.days) * n for s, n in counts.items()
                       if s in worst)
     spec = executor or ExecutorSpec()
@@ -67,7 +70,8 @@ def estimate_batch(experiment: Experiment, plan: Plan,
     processes = 1 if remote or spec.workers == 0 else max(1, min(spec.n_workers, len(plan)))
     return Budget(largest=largest, processes=processes,
                   memory_bytes=largest.memory_bytes * processes, run_seconds=run_seconds,
-                  wall_seconds=None if remote else run_seconds / processes)
+                  wall_seconds=None if remote else run_seconds / processes,
+                  largest_scenario=largest_scenario)
 
 
 def _estimate(experiment: Experiment, label: str, i: int, params: Any) -> Footprint:
@@ -104,10 +108,14 @@ def check_budget(experiment: Experiment, plan: Plan,
     except ScenarioError as err:
         raise ExperimentError(file, err.where, err.problem) from None
     if b.memory_bytes > mem:
+        label = b.largest_scenario
+        source = experiment.sources.get(label, label)
         raise ExperimentError(file, "settings", f"{b.processes} run(s) at once of a city of "
-                              f"{b.largest.describe()} need ~{b.memory_bytes / 1e9:.1f} GB; this "
-                              f"machine allows {mem / 1e9:.1f} GB. Use a smaller city or fewer "
-                              "--workers, or set LIFECIRCLE_MAX_MEMORY_GB to override")
+                              f"{b.largest.describe()} (scenario {label!r}, {source}) need "
+                              f"~{b.memory_bytes / 1e9:.1f} GB; this machine allows "
+                              f"{mem / 1e9:.1f} GB. Use a smaller city (communities_x/y, "
+                              "block_cells, residents per cell) or fewer --workers, or set "
+                              "LIFECIRCLE_MAX_MEMORY_GB to override")
     if b.wall_seconds is not None and b.wall_seconds > hours:
         raise ExperimentError(file, "replicates", f"{len(plan):,} runs of {experiment.days:,} "
                               f"days are estimated to take ~{b.wall_seconds / 3600:,.1f} hours "

@@ -126,7 +126,12 @@ def test_a_city_too_big_for_this_machine_is_refused_with_the_figure_and_the_over
     out = tmp_path / "out"
     assert main(["run", str(big), "--days", "2", "--out", str(out)]) == 2
     assert main(["validate", str(big)]) == 2
-    for line in capsys.readouterr().err.strip().splitlines():
+    exp = tmp_path / "exp.toml"  # in an experiment: the experiment and the scenario named
+    exp.write_text(f'scenarios = ["baseline", "{big.as_posix()}"]\nreplicates = 1\ndays = 2\n')
+    assert main(["experiment", str(exp), "--out", str(out), "--workers", "1"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3 and lines[2].startswith(f"error: {exp}: key 'settings': ")
+    for line in lines:
         assert str(big) in line and "GB" in line and MEMORY_ENV in line
     assert not out.exists()
     monkeypatch.setenv(MEMORY_ENV, "100000")
