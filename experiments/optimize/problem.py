@@ -46,14 +46,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from experiments.definition import replicate_seeds, scenario_fingerprint
 from experiments.keys import check_table
-from experiments.loading import _flatten, _resolve_source
+from experiments.loading import _flatten, _resolve_source, read_toml_file
 from experiments.optimize.keys import ProblemKeys
 from experiments.optimize.levers import Lever, apply_mix
 from experiments.optimize.objectives import Bound, Objective
@@ -147,20 +146,8 @@ def load_problem(path: str | Path) -> Problem:
         ExperimentError: On the first problem, naming the file, the key and what is allowed.
     """
     path = Path(path)
-    file = str(path)
-    if not path.is_file():
-        raise ExperimentError(file, "", "no such problem file")
-    try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ExperimentError(file, "", f"not valid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ExperimentError(file, "", f"not UTF-8 text: {exc}") from None
-    except RecursionError:
-        raise ExperimentError(file, "", "nested too deeply to be a problem file") from None
-    except OSError as exc:
-        raise ExperimentError(file, "", f"cannot be read: {exc.strerror or exc}") from None
-    return problem_from_dict(data, file=file, base_dir=path.parent, default_name=path.stem)
+    data = read_toml_file(path, "a problem file")
+    return problem_from_dict(data, file=str(path), base_dir=path.parent, default_name=path.stem)
 
 
 def problem_from_dict(data: dict[str, Any], *, file: str = "<problem>",
