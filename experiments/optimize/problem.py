@@ -91,6 +91,7 @@ class Problem:
     seed: int
     evaluations: int
     population: int
+    first_generation: str
     holdout_replicates: int
     budget_levels: tuple[float, ...]
     base_hash: str = ""
@@ -127,7 +128,8 @@ class Problem:
             "bounds": [b.to_dict() for b in self.bounds],
             "replicates": self.replicates, "days": self.days, "warmup": self.warmup,
             "root_seed": self.root_seed, "seed": self.seed, "evaluations": self.evaluations,
-            "population": self.population, "holdout_replicates": self.holdout_replicates,
+            "population": self.population, "first_generation": self.first_generation,
+            "holdout_replicates": self.holdout_replicates,
             "budget_levels": list(self.budget_levels),
         }
 
@@ -209,6 +211,7 @@ def problem_from_dict(data: dict[str, Any], *, file: str = "<problem>",
         replicates=top.get("replicates", 3), days=days, warmup=warmup,
         root_seed=top.get("root_seed", 0), seed=top.get("seed", 1),
         evaluations=top.get("evaluations", 60), population=top.get("population", 12),
+        first_generation=top.get("first_generation", "one_at_a_time"),
         holdout_replicates=top.get("holdout_replicates", 6), budget_levels=levels,
         base_hash=scenario_fingerprint(base), base=base)
     _check_corners(problem, build_check)

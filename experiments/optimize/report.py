@@ -42,7 +42,10 @@ def _problem(doc: Doc, p: Any, evaluations: pd.DataFrame) -> None:
             f"simulated for {p.days} days on the same {p.replicates} seeds (common random "
             f"numbers), measured after a warm-up of {p.warmup} days. Search: pymoo's "
             f"mixed-variable genetic algorithm with NSGA-II survival, population "
-            f"{p.population}, seed {p.seed}, {p.evaluations} evaluations asked.")
+            f"{p.population}, seed {p.seed}, {p.evaluations} evaluations asked; "
+            + ("the first generation opens with the do-nothing mix and each lever alone at "
+               "its highest." if p.first_generation == "one_at_a_time"
+               else "the first generation is random."))
     levers = pd.DataFrame([{"lever": lv.name, "type": lv.type,
                             "range": (f"{lv.low:g} .. {lv.high:g}" if lv.type in
                                       ("integer", "real") else
