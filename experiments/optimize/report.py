@@ -30,7 +30,8 @@ def _yuan(v: float) -> str:
 def _interval(mid: float, lo: float, hi: float) -> str:
     if mid is None or not math.isfinite(mid):
         return "–"
-    fmt = "{:,.0f}" if abs(mid) >= 100 else "{:.4g}"
+    # one format for the three numbers, so an interval reads on the scale of its middle
+    fmt = "{:,.0f}" if abs(mid) >= 100 else "{:+.3f}" if abs(mid) >= 0.001 else "{:+.2e}"
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return fmt.format(mid)
     return f"{fmt.format(mid)} [{fmt.format(lo)}, {fmt.format(hi)}]"
