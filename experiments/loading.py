@@ -48,21 +48,31 @@ def load_experiment(path: str | Path, *, resolver: Callable[..., Any] | None = N
         ExperimentError: On the first problem, naming file, key and what is allowed.
     """
     path = Path(path)
+    data = read_toml_file(path, "an experiment file")
+    return experiment_from_dict(data, file=str(path), base_dir=path.parent,
+                                default_name=path.stem, resolver=resolver)
+
+
+def read_toml_file(path: Path, what: str) -> dict[str, Any]:
+    """The table of a TOML file (an experiment or problem file).
+
+    Raises:
+        ExperimentError: Missing, unreadable, not UTF-8, not TOML or nested too deeply,
+            naming the file.
+    """
     file = str(path)
     if not path.is_file():
-        raise ExperimentError(file, "", "no such experiment file")
+        raise ExperimentError(file, "", f"no such file (expected {what})")
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ExperimentError(file, "", f"not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ExperimentError(file, "", f"not UTF-8 text: {exc}") from None
     except RecursionError:
-        raise ExperimentError(file, "", "nested too deeply to be an experiment file") from None
+        raise ExperimentError(file, "", f"nested too deeply to be {what}") from None
     except OSError as exc:
         raise ExperimentError(file, "", f"cannot be read: {exc.strerror or exc}") from None
-    return experiment_from_dict(data, file=file, base_dir=path.parent, default_name=path.stem,
-                                resolver=resolver)
 
 
 def experiment_from_dict(data: dict[str, Any], *, file: str = "<experiment>",

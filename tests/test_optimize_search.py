@@ -245,3 +245,28 @@ def test_the_viewer_offers_no_search_folder_for_replay(reference):
     _, out = reference
     assert (out / "manifest.json").is_file()
     assert out.name not in experiment_folders(out.parent)
+
+
+def test_the_first_generation_opens_with_doing_nothing_and_each_lever_alone(reference):
+    _, out = reference
+    ev = pd.read_parquet(out / "evaluations.parquet")
+    first = ev[(ev["role"] == "search") & (ev["generation"] == 0)]
+    levers = ["policy.mobile_vendors.n_buses", "policy.elderly_canteen",
+              "policy.rent_subsidy.budget_per_year"]
+    asked = {tuple(None if pd.isna(v) else v for v in row)
+             for row in first[levers].itertuples(index=False)}
+    assert (0, False, 0.0) in asked  # doing nothing: the base scenario
+    assert {(2, False, 0.0), (0, True, 0.0), (0, False, 400000.0)} <= asked
+    nothing = first[(first[levers[0]] == 0) & (~first[levers[1]].astype(bool))
+                    & (first[levers[2]] == 0.0)]
+    base = ev[ev["role"] == "baseline"]
+    for col in ("surplus_yuan__mean", "public_spend_per_year__mean"):
+        assert nothing[col].iloc[0] == base[col].iloc[0]  # the same runs, so the same numbers
+    assert nothing["public_spend_per_year__mean"].iloc[0] == 0.0
+
+
+def test_a_random_first_generation_is_another_search(tmp_path):
+    problem = load_problem(_file(tmp_path, MIX.replace("seed = 3",
+                                                       'seed = 3\nfirst_generation = "random"')))
+    assert problem.first_generation == "random"
+    assert problem.identity_hash() != load_problem(_file(tmp_path / "b", MIX)).identity_hash()

@@ -18,7 +18,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.viz_support import BUILD_TIMEOUT_MS, UI_TIMEOUT_MS, Session, needs_chromium, new_context
+from tests.viz_support import (
+    BUILD_TIMEOUT_MS,
+    UI_TIMEOUT_MS,
+    Session,
+    check_grade_layer,
+    legend_covered,
+    needs_chromium,
+    new_context,
+    series_drawn_at,
+)
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -27,10 +36,12 @@ expect = playwright_sync.expect
 from model import METRIC_NAMES  # noqa: E402
 from model.agents import Shop  # noqa: E402
 from model.policies import Bus, IdleSpace  # noqa: E402
+from model.scenario import load_scenario  # noqa: E402
 from viz.levers import Settings, build_model  # noqa: E402
 from viz.mapview import MapPainter, storefront_cells  # noqa: E402
 from viz.palette import PLAIN, rgb8  # noqa: E402
 from viz.replay import finished_runs  # noqa: E402
+from viz.run import Run  # noqa: E402
 from viz.server import background  # noqa: E402
 
 EXPERIMENT = """
@@ -113,6 +124,7 @@ def test_page_loads_offline_with_plots_and_csv_from_day_0(session):
     natural, shown = page.eval_on_selector(".lc-plots img", "e => [e.naturalWidth, e.clientWidth]")
     assert natural > 600 and shown > 400
     expect(page.locator(".lc-summary")).to_contain_text("Satisfied residents")
+    expect(page.locator(".lc-summary")).to_contain_text(load_scenario("baseline").description)
     expect(page.locator(".lc-applied")).to_be_visible()
     # the legend lists only what the baseline map shows: shops, no buses or policy sites
     legend = page.locator(".lc-legend")
@@ -127,7 +139,14 @@ def test_page_loads_offline_with_plots_and_csv_from_day_0(session):
     assert first["day"].tolist() == [0]
     assert first.iloc[0][list(METRIC_NAMES)].tolist() == pytest.approx(
         [twin.metrics()[m] for m in METRIC_NAMES], nan_ok=True)
+    # the plots: day 0 is a point at x = 0 (nothing at x = 1); after a step, a point at x = 1
+    geometry = Run(model=twin, settings=Settings(), day0=twin.metrics())
+    assert series_drawn_at(session, geometry, "chain_rate", [0, 1]) == [True, False]
+    before = page.locator(".lc-plots img").get_attribute("src")
     session.step()
+    expect(page.locator(".lc-plots img")).not_to_have_attribute("src", before)
+    assert series_drawn_at(session, geometry, "chain_rate", [1, 2]) == [True, False]
+    assert read_csv(session)["day"].tolist() == [0, 1]
     session.step()
     twin.run_for(2)
     csv = read_csv(session)
@@ -161,6 +180,7 @@ def test_step_play_pause_reset_and_layers(session):
     assert session.map_src() != fresh
     expect(page.locator(".lc-legend")).to_contain_text("“old” / “new”")
     expect(page.locator(".lc-legend")).not_to_contain_text("old community (homes)")
+    check_grade_layer(session, paused_at)
     session.reset()
 
 
@@ -203,6 +223,7 @@ def test_policies_show_on_the_map_and_in_the_text(session, tmp_path):
     session.reset()
     summary = page.locator(".lc-summary")
     expect(summary).to_contain_text("Scenario mobile_vendors")
+    expect(summary).to_contain_text(load_scenario("mobile_vendors").description)
     expect(summary).to_contain_text("What the policies did")
     expect(summary).to_contain_text("2 buses serving 12 stops")
     expect(page.locator(".lc-legend")).to_contain_text("mobile-vendor bus")
@@ -357,6 +378,8 @@ def test_layout_at_phone_laptop_and_wide_screens(session):
         assert geometry["layers"] <= width, where  # no layer button cut off
         assert geometry["width"] <= width + 1, where  # no sideways scrolling
         assert geometry["bar"] < 140, where  # Step / Play / Reset at the top
+        if width >= 1024:
+            assert legend_covered(page) == [], where
         plots = page.locator(".lc-plots img")
         if width >= 1600:
             assert plots.bounding_box()["y"] < height, where  # above the fold

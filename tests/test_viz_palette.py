@@ -12,16 +12,19 @@ import itertools
 import numpy as np
 import pytest
 
+from model.grades import GRADES
 from model.scenario import category_names
 from viz.palette import (
     BLACK,
     CATEGORY_COLOURS,
     DIVERGING,
+    GRADE_COLOURS,
     PLAIN,
     RAMP_ENDS,
     UNDER_LAYER,
     WHITE,
     diverging_rgb,
+    grade_rgb,
     ramp_rgb,
     rgb8,
 )
@@ -87,6 +90,68 @@ def test_difference_ramp_keeps_its_sides_apart():
     assert worst(neg, pos) >= 2 * MIN_DELTA_E
     assert worst(neg, mid) >= MIN_DELTA_E and worst(pos, mid) >= MIN_DELTA_E
     assert np.isnan(ramp_rgb(np.array([np.nan])).astype(float)).sum() == 0
+
+
+def test_every_grade_has_a_colour_in_the_grades_order():
+    assert tuple(GRADE_COLOURS) == GRADES
+    codes = np.array([np.nan, *range(len(GRADES))])
+    assert [tuple(c) for c in grade_rgb(codes)] == [rgb8(WHITE), *map(rgb8, GRADE_COLOURS.values())]
+
+
+def test_grade_colours_are_apart_for_every_viewer():
+    pairs = list(itertools.combinations(GRADE_COLOURS.items(), 2))
+    close = [(a, b, round(worst(ca, cb), 1)) for (a, ca), (b, cb) in pairs
+             if worst(ca, cb) < MIN_DELTA_E]
+    assert not close
+
+
+def test_grade_colours_do_not_collide_with_the_map_under_a_layer_or_the_other_layers():
+    ramp = [tuple(c) for c in ramp_rgb(np.linspace(0, 1, 21))]
+    difference = [tuple(c) for c in diverging_rgb(np.linspace(-1, 1, 21))]
+    vacant_outline = (128, 128, 128)
+    others = [*UNDER_LAYER.values(), BLACK, WHITE, vacant_outline, *ramp, *difference]
+    close = [(name, other, round(worst(colour, other), 1))
+             for name, colour in GRADE_COLOURS.items() for other in others
+             if worst(colour, other) < MIN_DELTA_E]
+    assert not close
+
+
+def lab_grid(rgb: np.ndarray, vision: str) -> np.ndarray:
+    """:func:`lab` of many 0..255 colours at once ((n, 3) -> (n, 3))."""
+    c = rgb.astype(float) / 255
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    linear = np.clip(linear @ VISION[vision].T, 0, 1)
+    xyz = linear @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                             [0.0193, 0.1192, 0.9505]]).T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]),
+                     200 * (f[:, 1] - f[:, 2])], axis=1)
+
+
+def test_four_grade_colours_could_not_also_keep_apart_from_every_category():
+    # why the grade map draws shops as outlines only (tests/test_viz_grades.py): of all sRGB
+    # colours in steps of 15, those MIN_DELTA_E from every category colour and every colour
+    # of the map under a layer, for every viewer, are never MIN_DELTA_E from each other
+    steps = np.arange(0, 256, 15)
+    grid = np.array(list(itertools.product(steps, steps, steps)))
+    others = np.array([rgb8(c) for c in [*CATEGORY_COLOURS.values(), *UNDER_LAYER.values(),
+                                         BLACK, WHITE]]
+                      + [tuple(c) for c in ramp_rgb(np.linspace(0, 1, 21))])
+    assert np.allclose(lab_grid(np.array([rgb8("#5500ff")]), "protanopia"),
+                       lab("#5500ff", "protanopia"))
+    far = np.ones(len(grid), dtype=bool)
+    for v in VISION:
+        g, o = lab_grid(grid, v), lab_grid(others, v)
+        far &= np.linalg.norm(g[:, None] - o[None], axis=-1).min(axis=1) >= MIN_DELTA_E
+    apart = [(tuple(a), tuple(b)) for a, b in itertools.combinations(grid[far], 2)
+             if worst(tuple(a), tuple(b)) >= MIN_DELTA_E]
+    assert not apart
+
+
+def test_grade_colours_read_in_order_by_lightness_alone():
+    for v in VISION:
+        lightness = [lab(GRADE_COLOURS[g], v)[0] for g in GRADES]
+        assert all(b > a + 5 for a, b in itertools.pairwise(lightness)), v  # lighter = better
 
 
 @pytest.mark.parametrize("vision", list(VISION))

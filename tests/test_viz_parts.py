@@ -89,8 +89,9 @@ def test_map_draws_buses_layers_and_only_what_the_legend_lists(vendors):
     for layer in LAYERS[1:]:
         values = layer_values(vendors.model, layer, "fresh_food")
         assert values.shape == (painter.w, painter.h)
-        assert painter.png(values) != plain
-        assert "layer" in painter.drawn and "old" not in painter.drawn
+        assert painter.png(values, graded=layer.graded) != plain
+        assert ("grade-layer" if layer.graded else "layer") in painter.drawn
+        assert "old" not in painter.drawn
     assert layer_values(vendors.model, PLAIN_MAP, "fresh_food") is None
 
 

@@ -2,7 +2,9 @@
 
 Shared by the browser tests: a browser context aborts every request that would leave
 127.0.0.1, and :class:`Session` records every request, failed response and console error of
-its page, so each test can assert that the page stayed offline and clean.
+its page, so each test can assert that the page stayed offline and clean. Helpers read a
+series back from the page's plots, hit-test the legend, and check the circle-grade layer
+pixel by pixel against the same model built in the test.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -105,9 +108,12 @@ class Session:
         img.click(position={"x": cx / painter.size[0] * box["width"],
                             "y": cy / painter.size[1] * box["height"]})
 
-    def pixels(self, points: list[tuple[float, float]]) -> list[list[int]]:
-        """RGB of the map image at natural-pixel ``points`` (read back through a canvas)."""
-        return self.page.eval_on_selector(".lc-map img", """(img, points) => {
+    def pixels(self, points: list[tuple[float, float]],
+               image: str = ".lc-map img") -> list[list[int]]:
+        """RGB of an image (the map's) at natural-pixel ``points`` (read through a canvas)."""
+        self.page.wait_for_function("s => { const i = document.querySelector(s); "
+                                    "return i && i.complete && i.naturalWidth > 0; }", arg=image)
+        return self.page.eval_on_selector(image, """(img, points) => {
             const c = document.createElement('canvas');
             c.width = img.naturalWidth; c.height = img.naturalHeight;
             const g = c.getContext('2d');
@@ -124,3 +130,100 @@ class Session:
     def close(self) -> None:
         """Close the page (its tab)."""
         self.page.close()
+
+
+def series_drawn_at(session: Session, run, column: str, days: list[int]) -> list[bool]:
+    """Whether the page's plots show series ``column`` (in its colour) at x = day, per day.
+
+    The plot's geometry comes from a PlotPainter of ``run`` (a :class:`viz.run.Run`; the axes do
+    not move before day 30); a column of pixels inside that series' axes is read back from the page.
+    """
+    from viz.palette import rgb8
+    from viz.plots import PlotPainter
+
+    painter = PlotPainter(run)
+    painter.png()
+    line = next(ln for ln, col, twin in painter.lines if col == column and not twin)
+    colour = np.array(rgb8(line.get_color()))
+    height = painter.fig.bbox.height
+    (_x0, bottom), (_x1, top) = line.axes.bbox.get_points()
+    rows = range(int(height - top) + 3, int(height - bottom) - 2)
+    out = []
+    for day in days:
+        x = float(line.axes.transData.transform((day, 0.0))[0])
+        points = [(x + dx, y) for dx in (-1, 0, 1) for y in rows]
+        rgb = np.array(session.pixels(points, image=".lc-plots img"))
+        out.append(bool((np.abs(rgb - colour).max(axis=1) <= 30).any()))
+    return out
+
+
+def legend_covered(page) -> list:
+    """Points of the legend that something else covers, scrolled to the window's bottom edge.
+
+    A badge or any fixed element sits at an edge of the window: the legend is scrolled to the
+    bottom edge and hit-tested (``document.elementFromPoint``) at its centre and on a 5 x 3
+    grid reaching its corners; each hit must be the legend or inside it.
+    """
+    page.evaluate("() => document.querySelector('.lc-legend').scrollIntoView({block: 'end'})")
+    page.wait_for_timeout(300)
+    return page.evaluate("""() => {
+        const legend = document.querySelector('.lc-legend');
+        const r = legend.getBoundingClientRect();
+        const covered = [];
+        if (r.bottom > window.innerHeight + 1 || r.height < 20) return [['not in view', r.top, r.bottom]];
+        for (const fx of [0.5, 0.01, 0.25, 0.75, 0.99]) {
+            for (const fy of [0.5, 0.03, 0.97]) {
+                const x = r.left + fx * r.width, y = r.top + fy * r.height;
+                if (y < 140) continue;  // under the sticky run bar, if the legend is that tall
+                const hit = document.elementFromPoint(x, y);
+                if (!hit || !legend.contains(hit)) {
+                    covered.push([Math.round(x), Math.round(y), hit ? hit.outerHTML.slice(0, 80) : null]);
+                }
+            }
+        }
+        return covered;
+    }""")
+
+
+#: The legend's text of each circle grade.
+GRADE_TEXT = {"none": "circle below the basic grade", "basic": "basic circle",
+              "upgraded": "upgraded circle", "quality": "quality circle"}
+
+
+def check_grade_layer(session: Session, day: int) -> None:
+    """Pick the "Circle grade" layer of the baseline (seed 1) on ``day``: its rule under the map,
+    a legend entry for each grade drawn and none other, and every home cell in the colour of
+    its grade in the same model built here."""
+    from model.grades import GRADES
+    from viz.levers import Settings, build_model
+    from viz.mapview import MapPainter, storefront_cells
+    from viz.palette import GRADE_COLOURS, rgb8
+
+    expect, page = session.expect, session.page
+    previous = session.map_src()
+    page.get_by_role("button", name="Circle grade").click()
+    expect(page.locator(".lc-map img")).not_to_have_attribute("src", previous)
+    expect(page.locator(".lc-colourbar")).to_contain_text("Upgraded: basic and at least 4 of")
+    legend = page.locator(".lc-legend")
+    expect(legend).to_contain_text("formats hidden on the grade map")
+    expect(legend).not_to_contain_text("fresh food (basic)")
+    twin = build_model(Settings())
+    twin.run_for(day)
+    grades = np.where(storefront_cells(twin), np.nan, twin.grade_grid())
+    present = {GRADES[int(c)] for c in np.unique(grades[np.isfinite(grades)])}
+    assert present
+    for name, text in GRADE_TEXT.items():
+        if name in present:
+            expect(legend).to_contain_text(text)
+        else:
+            expect(legend).not_to_contain_text(text)
+    painter = MapPainter(twin)
+    cells = [tuple(xy) for xy in np.argwhere(np.isfinite(grades)).tolist()]
+    points = []
+    for xy in cells:  # the bottom row of a cell, clear of the "old" / "new" labels
+        x0, y0 = painter.corner(xy)
+        points.append((x0 + painter.px // 2, y0 + painter.px - 1))
+    shown = session.pixels(points)
+    wrong = [(xy, rgb) for xy, rgb in zip(cells, shown, strict=True)
+             if tuple(rgb) != rgb8(GRADE_COLOURS[GRADES[int(grades[xy])]])]
+    assert not wrong, wrong[:5]

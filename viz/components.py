@@ -21,7 +21,7 @@ from .levers import LEVERS, Lever, Settings, format_value, lever_value, same_val
 from .mapview import LAYER_BY_KEY, LAYERS, PLAIN_MAP, MapPainter, layer_values
 from .plots import PlotPainter
 from .run import Pin, Run
-from .story import summary_markdown
+from .story import grade_rule, summary_markdown
 
 
 @solara.component_vue("clickmap.vue")
@@ -50,7 +50,7 @@ def MapPanel(run: Run, layer: solara.Reactive[str], category: solara.Reactive[st
             if diff_on:
                 values = values - layer_values(run.twin, lay, category.value)
             png = painter.png(values, diverging=diff_on, selected=selected.value,
-                              policy_sites=outline.value)
+                              policy_sites=outline.value, graded=lay.graded)
             return _data_url(png), set(painter.drawn)
 
     src, drawn = solara.use_memo(draw, dependencies=[painter, counter, layer.value,
@@ -79,8 +79,9 @@ def MapPanel(run: Run, layer: solara.Reactive[str], category: solara.Reactive[st
         ClickMap(src=src, alt=f"map of the city on day {run.day}", event_click=clicked)
     if lay is not PLAIN_MAP:
         standard = float(categories.standard_min[categories.index[category.value]])
+        note = grade_rule(run.model) if lay.graded else ""
         solara.HTML(tag="div", unsafe_innerHTML=colourbar_html(lay, category.value, diff_on,
-                                                               standard),
+                                                               standard, note),
                     classes=["lc-colourbar"])
     solara.HTML(tag="div", unsafe_innerHTML=legend_html(drawn, categories), classes=["lc-legend"])
 

@@ -3,11 +3,14 @@
 :class:`MapPainter` draws one model's map as a PNG with numpy and PIL (no matplotlib, so a
 frame costs ~10-20 ms): the cells are coloured from ``city.cell_type`` (re-read every frame,
 and storefronts from the supply's sites, so a storefront a policy adds shows the day it
-appears), a per-cell layer is blended into the
-home cells, the picture is scaled to whole pixels per cell, and shops (squares: basic formats,
-circles: quality formats; a thick black rim: chain), vendor routes, stops, buses and the
-outline of every site a policy created, changed or supports are drawn on it. The painter
-records what it drew (:attr:`MapPainter.drawn`), so the legend lists only what is on the map.
+appears), a per-cell layer is blended into the home cells (a share on the grey ramp, a
+difference on the diverging ramp, or a circle grade in its own colour: ``viz.palette``), the
+picture is scaled to whole pixels per cell, and shops (squares: basic formats, circles:
+quality formats; a thick black rim: chain; outlines only on a difference or grade map),
+vendor routes, stops, buses and the outline of every site a policy created, changed or
+supports are drawn on it. The painter records what it drew (:attr:`MapPainter.drawn`), so
+the legend lists only what is on the map, and which cells it outlined for each policy
+(:attr:`MapPainter.outlined`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import PIL.ImageDraw
 from model import CommerceModel
 from model.agents import Shop
 from model.city import NEW, OLD, RESIDENTIAL, WALL
+from model.grades import GRADES
 from model.policies import Bus, MobileVendors
 
 from .palette import (
@@ -32,6 +36,7 @@ from .palette import (
     UNDER_LAYER,
     WHITE,
     diverging_rgb,
+    grade_rgb,
     ramp_rgb,
     rgb8,
 )
@@ -47,11 +52,13 @@ class Layer:
         key: the layer's name on the page's buttons.
         caption: what a cell's colour means.
         per_category: the layer is about one category (picked beside the buttons).
+        graded: the values are circle grade codes (``model.grades.GRADES``), not shares.
     """
 
     key: str
     caption: str
     per_category: bool = False
+    graded: bool = False
 
 
 PLAIN_MAP = Layer("Plain map", "")
@@ -62,6 +69,8 @@ LAYERS: tuple[Layer, ...] = (
                                "within its standard walk"),
     Layer("One format", "share of a cell's residents who reach this format within its "
                         "standard walk", per_category=True),
+    Layer("Circle grade", "the grade of the circle of the community a cell belongs to",
+          graded=True),
 )
 LAYER_BY_KEY = {layer.key: layer for layer in LAYERS}
 
@@ -72,6 +81,8 @@ def layer_values(model: CommerceModel, layer: Layer, category: str) -> np.ndarra
         return None
     if layer.key == "Satisfaction":
         return model.satisfaction_grid()
+    if layer.graded:
+        return model.grade_grid()
     if layer.per_category:
         return model.coverage_grid(category)
     return model.coverage_grid()
@@ -117,6 +128,7 @@ class MapPainter:
         self.pad = int(math.ceil(1.2 * self.px))  # a margin, so buses at the edge show whole
         self.size = (self.w * self.px + 2 * self.pad, self.h * self.px + 2 * self.pad)
         self.drawn: set[str] = set()
+        self.outlined: dict[str, list[tuple[int, int]]] = {}  # policy label -> cells
         self._blocks = self._community_blocks()
 
     # --- geometry ------------------------------------------------------------------------
@@ -149,8 +161,8 @@ class MapPainter:
 
     # --- drawing -------------------------------------------------------------------------
     def image(self, values: np.ndarray | None = None, diverging: bool = False,
-              selected: tuple[int, int] | None = None,
-              policy_sites: bool = True) -> PIL.Image.Image:
+              selected: tuple[int, int] | None = None, policy_sites: bool = True,
+              graded: bool = False) -> PIL.Image.Image:
         """The map with per-cell ``values`` (0..1, or -1..1 when ``diverging``) blended in.
 
         Args:
@@ -158,16 +170,23 @@ class MapPainter:
             diverging: ``values`` is a difference (drawn on the diverging ramp).
             selected: a cell to mark (the one the user clicked).
             policy_sites: outline the sites and shops of every policy.
+            graded: ``values`` are circle grade codes, each drawn in its colour (unless
+                ``diverging``: a difference of grades is drawn on the diverging ramp).
         """
         model, px = self.model, self.px
         city = model.city
         self.drawn = set()
+        self.outlined = {}
+        grades = graded and not diverging
         cells = cell_colours(model, plain=values is None)
         if values is not None:
             ok = np.isfinite(values) & (city.cell_type == RESIDENTIAL) & ~storefront_cells(model)
-            colours = diverging_rgb(values) if diverging else ramp_rgb(values)
+            colours = (diverging_rgb(values) if diverging else grade_rgb(values) if grades
+                       else ramp_rgb(values))
             cells[ok] = colours[ok]
-            self.drawn.add("layer")
+            self.drawn.add("grade-layer" if grades else "layer")
+            for code in np.unique(values[ok]).astype(np.int64).tolist() if grades else ():
+                self.drawn.add(f"grade:{GRADES[code]}")
             if (city.cell_type == WALL).any():
                 self.drawn.add("wall-layer")
         else:
@@ -188,9 +207,10 @@ class MapPainter:
         if values is None:
             self.drawn.add("road")
         else:
-            self._label_blocks(draw)
+            self._label_blocks(draw, cells)
             self._outline_vacant(draw)
-        self._draw_shops(draw, hollow=diverging)
+        hollow = "shop-hollow" if diverging else "shop-hollow-grade" if grades else ""
+        self._draw_shops(draw, hollow)
         if policy_sites:
             self._draw_policy_sites(draw)
         self._draw_vendors(draw)
@@ -199,18 +219,24 @@ class MapPainter:
         return img
 
     def png(self, values: np.ndarray | None = None, diverging: bool = False,
-            selected: tuple[int, int] | None = None, policy_sites: bool = True) -> bytes:
+            selected: tuple[int, int] | None = None, policy_sites: bool = True,
+            graded: bool = False) -> bytes:
         """The map as PNG bytes (see :meth:`image`)."""
         buf = io.BytesIO()
-        self.image(values, diverging, selected, policy_sites).save(buf, format="png",
-                                                                   compress_level=1)
+        self.image(values, diverging, selected, policy_sites, graded).save(
+            buf, format="png", compress_level=1)
         return buf.getvalue()
 
-    def _label_blocks(self, draw: PIL.ImageDraw.ImageDraw) -> None:
-        """Under a layer, write "old" / "new" in each community block's corner."""
+    def _label_blocks(self, draw: PIL.ImageDraw.ImageDraw, cells: np.ndarray) -> None:
+        """Under a layer, write "old" / "new" in each community block's corner.
+
+        Black on a light cell, white on a dark one (``cells``: the cells' colours).
+        """
         for x0, y1, kind in self._blocks:
             cx, cy = self.corner((x0, y1))
-            draw.text((cx + 1, cy), "old" if kind == OLD else "new", fill=rgb8(BLACK))
+            light = cells[x0, y1].astype(float) @ (0.299, 0.587, 0.114) > 110
+            draw.text((cx + 1, cy), "old" if kind == OLD else "new",
+                      fill=rgb8(BLACK if light else WHITE))
         self.drawn.add("block-label")
 
     def _outline_vacant(self, draw: PIL.ImageDraw.ImageDraw) -> None:
@@ -220,7 +246,8 @@ class MapPainter:
             x0, y0 = self.corner((x, y))
             draw.rectangle([x0, y0, x0 + px - 1, y0 + px - 1], outline=(128, 128, 128))
 
-    def _draw_shops(self, draw: PIL.ImageDraw.ImageDraw, hollow: bool) -> None:
+    def _draw_shops(self, draw: PIL.ImageDraw.ImageDraw, hollow: str) -> None:
+        """Shops in their format's colour, or white outlines only (``hollow``: its legend key)."""
         px = self.px
         basic = {n for n, b in zip(self.model.categories.names, self.model.categories.basic,
                                    strict=True) if b}
@@ -229,7 +256,7 @@ class MapPainter:
             box = [x0, y0, x0 + px - 1, y0 + px - 1]
             if hollow:
                 draw.rectangle(box, fill=rgb8(WHITE), outline=rgb8(BLACK), width=max(1, px // 6))
-                self.drawn.add("shop-hollow")
+                self.drawn.add(hollow)
                 continue
             rim = rgb8(BLACK) if shop.chain else rgb8(WHITE)
             width = max(1, px // 4) if shop.chain else 1
@@ -244,13 +271,15 @@ class MapPainter:
     def _draw_policy_sites(self, draw: PIL.ImageDraw.ImageDraw) -> None:
         """A black-and-white ring around each site a policy created, changed or supports."""
         model, px = self.model, self.px
-        for policy in model.policies:
+        for label, policy in zip(model.policy_labels, model.policies, strict=True):
             if isinstance(policy, MobileVendors):
                 continue  # its sites are the stops, drawn as stops
             shops = policy.supported_shops(model)
             sites = np.union1d(policy.sites(model), model.supply.shops.site[shops])
             for site in sites.astype(np.int64).tolist():
-                x0, y0 = self.corner(tuple(model.supply.site_xy[site].tolist()))
+                xy = tuple(model.supply.site_xy[site].tolist())
+                self.outlined.setdefault(label, []).append(xy)
+                x0, y0 = self.corner(xy)
                 m = max(2, px // 4)
                 draw.rectangle([x0 - m, y0 - m, x0 + px - 1 + m, y0 + px - 1 + m],
                                outline=rgb8(BLACK), width=max(1, px // 6))

@@ -10,12 +10,21 @@
 * **Difference from the baseline** is a blue (better) – white – orange (worse) ramp, the
   diverging pair that stays apart for colour-blind viewers; on that layer shops are drawn as
   outlines only, so no category colour sits on it.
+* **Circle grades** (none / basic / upgraded / quality, ``model.grades.GRADES``) are four
+  colours whose lightness rises with the grade for every viewer (the order reads without hue),
+  at least 20 CIELAB units apart for every viewer and from the map's colours under a layer,
+  the grey ramp and the difference ramp (picked by a max-min search over sRGB in steps of 15).
+  Four colours cannot also keep 20 units from all 13 category colours (in that search no
+  two such colours are 20 units apart), so on the grade map shops are drawn as outlines
+  only, as on the difference map.
 * Buses, stops, routes and the outline of a policy's sites are black and white.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from model.grades import GRADES
 
 #: Category colours (basic formats: squares; quality formats: circles).
 CATEGORY_COLOURS: dict[str, str] = {
@@ -57,6 +66,14 @@ RAMP_ENDS = ("#e1e1e1", "#373737")
 #: The diverging ramp of a difference: -1 (worse) -> 0 -> +1 (better).
 DIVERGING = ("#b35806", "#f7f7f7", "#2d6bb4")
 BLACK, WHITE = "#000000", "#ffffff"
+#: Colours of the circle grades by name (``model.grades.GRADES``): dark = below basic,
+#: light = quality.
+GRADE_COLOURS: dict[str, str] = {
+    "none": "#690f00",
+    "basic": "#1e00ff",
+    "upgraded": "#b45aff",
+    "quality": "#00e100",
+}
 
 
 def rgb8(colour: str) -> tuple[int, int, int]:
@@ -78,6 +95,14 @@ def diverging_rgb(values: np.ndarray) -> np.ndarray:
     t = np.clip(np.nan_to_num(np.asarray(values, dtype=float)), -1.0, 1.0)[..., None]
     out = np.where(t < 0, mid + (-t) * (neg - mid), mid + t * (pos - mid))
     return np.rint(out).astype(np.uint8)
+
+
+def grade_rgb(values: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 colours of grade codes 0..3 (``model.grades.GRADES``; NaN: white)."""
+    table = np.array([rgb8(WHITE), *(rgb8(GRADE_COLOURS[g]) for g in GRADES)], dtype=np.uint8)
+    v = np.asarray(values, dtype=float)
+    codes = np.where(np.isfinite(v), np.clip(np.nan_to_num(v), -1, len(GRADES) - 1), -1)
+    return table[codes.astype(np.int64) + 1]
 
 
 def ramp_css(diverging: bool = False, stops: int = 11) -> str:

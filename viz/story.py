@@ -1,16 +1,20 @@
 """The page's text: today's numbers, what each policy did, and how to read them.
 
 Everything here is read from the model: the scenario's own description, each policy's
-``progress`` line and its ledger, and the start-up period and "satisfied" explained from the
+``progress`` line and its ledger, the start-up period and "satisfied" explained from the
 model's parameters (``satisfaction_memory``, ``satisfied_threshold``) and their declared
-documentation, never from numbers typed into the page.
+documentation, and the circle grades' rule from ``model.grades`` and its parameters, never
+from numbers typed into the page.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from model import CommerceModel
+from model.grades import grade_from_formats
 from model.params import PARAM_FIELDS
 
 from .run import Run
@@ -77,6 +81,46 @@ def reading_notes(model: CommerceModel) -> str:
     )
 
 
+def quality_formats_needed(model: CommerceModel) -> tuple[int, int, int]:
+    """(quality formats, how many an upgraded circle needs, how many a quality circle needs).
+
+    Asked of ``model.grades.grade_from_formats`` itself: a circle with every basic format and
+    0, 1, 2, ... quality formats, at the model's ``grade_upgraded_share`` and
+    ``grade_quality_share``.
+    """
+    cats, p = model.categories, model.params
+    quality = np.flatnonzero(~cats.basic)
+    rows = np.tile(cats.basic, (len(quality) + 1, 1))
+    for q in range(1, len(quality) + 1):
+        rows[q, quality[:q]] = True
+    grade = grade_from_formats(rows, cats.basic, p.grade_upgraded_share, p.grade_quality_share)
+    return (len(quality), int(np.argmax(grade >= 2)), int(np.argmax(grade >= 3)))
+
+
+def grade_rule(model: CommerceModel) -> str:
+    """The rule of the circle grades in words, with this model's thresholds and formats."""
+    cats = model.categories
+    basic = [n.replace("_", " ") for n, b in zip(cats.names, cats.basic, strict=True) if b]
+    quality = [n.replace("_", " ") for n, b in zip(cats.names, cats.basic, strict=True) if not b]
+    n_quality, up, top = quality_formats_needed(model)
+    return (f"A community's circle has a format when at least "
+            f"{model.params.grade_reach_share:.0%} of its residents reach it on foot within the "
+            f"format's standard walk (a vendor bus stop counts on its days; deliveries and care "
+            f"at home do not). "
+            f"Basic: all {len(basic)} basic formats ({', '.join(basic)}). Upgraded: basic and "
+            f"at least {up} of the {n_quality} quality formats ({', '.join(quality)}). "
+            f"Quality: basic and {'all' if top == n_quality else f'at least {top} of the'} "
+            f"{n_quality}. Otherwise below basic. The source names the three grades without a "
+            f"rule; these thresholds are the model's assumptions.")
+
+
+def grade_line(metrics: dict[str, float]) -> str:
+    """The share of residents in a circle of each grade, best first."""
+    return (f"quality {pct(metrics['grade_share_quality'])}, upgraded "
+            f"{pct(metrics['grade_share_upgraded'])}, basic {pct(metrics['grade_share_basic'])}"
+            f", below basic {pct(metrics['grade_share_none'])} of residents")
+
+
 def policy_lines(model: CommerceModel) -> list[str]:
     """One line per policy: what it has done so far and the public money it spent."""
     out = []
@@ -114,6 +158,7 @@ def summary_markdown(run: Run) -> str:
         f"- **All basic formats within the standard walk** ({basic_walk(model)}): "
         f"{pct(m['coverage_basic_all'])} of residents; fresh food alone: "
         f"{pct(m['coverage_fresh_food'])}.",
+        f"- **Circle grades** (the \"Circle grade\" map layer): {grade_line(m)}.",
         f"- **Outlets open:** {m['outlets_open']:.0f}, of which chains {pct(m['chain_rate'])}.",
         f"- **Public spend so far:** ¥{m['public_spend']:,.0f}.",
     ]
@@ -126,6 +171,6 @@ def summary_markdown(run: Run) -> str:
                      f", for ¥{m['public_spend'] - t['public_spend']:,.0f}.")
     pol = policy_lines(model)
     lines += ["", "**What the policies did:**" if pol else "**No policy in force.**", "", *pol]
-    lines += ["", reading_notes(model)]
+    lines += ["", reading_notes(model), "", f"**Circle grades:** {grade_rule(model)}"]
     return "\n".join(lines)
 

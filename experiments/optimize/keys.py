@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from experiments.keys import MAX_DAYS, MAX_SEED
-from experiments.optimize.levers import LEVER_TYPES
+from experiments.optimize.levers import FIRST_GENERATIONS, LEVER_TYPES
 from experiments.optimize.objectives import SENSES, STATS
 from model.schema import spec
 
@@ -43,6 +43,10 @@ class ProblemKeys:
                             "raise it and rerun to continue a finished search).",
                             lo=1, hi=MAX_EVALUATIONS)
     population: int = spec(12, "Mixes per generation.", lo=2, hi=10_000)
+    first_generation: str = spec("one_at_a_time", "The first generation: the do-nothing mix "
+                                 "and each lever alone at its highest, then random mixes to "
+                                 "fill it (one_at_a_time), or all at random.",
+                                 choices=FIRST_GENERATIONS)
     holdout_replicates: int = spec(6, "Fresh seeds on which the chosen mixes are re-simulated "
                                    "(0: no out-of-sample check).", lo=0, hi=1000)
     budget_levels: list = spec(None, "Budgets (yuan a year) at which the report names the best "

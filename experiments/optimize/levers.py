@@ -29,6 +29,9 @@ from typing import Any
 LEVER_TYPES: tuple[str, ...] = ("integer", "real", "switch", "choice")
 """The kinds of lever."""
 
+FIRST_GENERATIONS: tuple[str, ...] = ("one_at_a_time", "random")
+"""How the search's first generation is made (:func:`one_at_a_time`, or all at random)."""
+
 
 @dataclass(frozen=True)
 class Lever:
@@ -109,6 +112,23 @@ class Lever:
         if self.settings:
             out["settings"] = dict(self.settings)
         return out
+
+
+def one_at_a_time(levers: tuple[Lever, ...]) -> list[dict[str, Any]]:
+    """The do-nothing mix, then each lever alone at its highest value (the rest at their lowest).
+
+    Every lever's lowest value (a switch off, the first choice) is the base scenario's "do
+    nothing" when the levers are intensities starting at zero; each lever alone then shows
+    what it buys and costs by itself, so a budget search starts from mixes that fit rather
+    than from random mixes, most of which spend several budgets at once. Choice levers
+    (placement) are not moved alone: they matter only together with an intensity.
+    """
+    low = {lv.name: lv.corner(False) for lv in levers}
+    mixes = [low]
+    for lv in levers:
+        if lv.type != "choice":
+            mixes.append({**low, lv.name: lv.corner(True)})
+    return mixes
 
 
 def canonical_mix(levers: tuple[Lever, ...], mix: dict[str, Any]) -> dict[str, Any]:

@@ -151,8 +151,10 @@ def _switch_settings(file: str, prefix: str, name: str, table: Any, base: Any
         _target_field(file, prefix + f"settings.{key}", f"{name}.{key}")
     try:
         base.with_policy(kind, **table)
-    except ScenarioError as exc:
-        raise ExperimentError(file, prefix + "settings", str(exc)) from None
+    except ScenarioError as exc:  # name the problem file's key, not the base scenario's
+        param = exc.key.removeprefix(f"policy.{kind}.")
+        key = f"settings.{param}" if param in table else "settings"
+        raise ExperimentError(file, prefix + key, exc.problem) from None
     return tuple(sorted(table.items()))
 
 

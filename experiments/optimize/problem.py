@@ -46,14 +46,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from experiments.definition import replicate_seeds, scenario_fingerprint
 from experiments.keys import check_table
-from experiments.loading import _flatten, _resolve_source
+from experiments.loading import _flatten, _resolve_source, read_toml_file
 from experiments.optimize.keys import ProblemKeys
 from experiments.optimize.levers import Lever, apply_mix
 from experiments.optimize.objectives import Bound, Objective
@@ -91,6 +90,7 @@ class Problem:
     seed: int
     evaluations: int
     population: int
+    first_generation: str
     holdout_replicates: int
     budget_levels: tuple[float, ...]
     base_hash: str = ""
@@ -127,7 +127,8 @@ class Problem:
             "bounds": [b.to_dict() for b in self.bounds],
             "replicates": self.replicates, "days": self.days, "warmup": self.warmup,
             "root_seed": self.root_seed, "seed": self.seed, "evaluations": self.evaluations,
-            "population": self.population, "holdout_replicates": self.holdout_replicates,
+            "population": self.population, "first_generation": self.first_generation,
+            "holdout_replicates": self.holdout_replicates,
             "budget_levels": list(self.budget_levels),
         }
 
@@ -145,20 +146,8 @@ def load_problem(path: str | Path) -> Problem:
         ExperimentError: On the first problem, naming the file, the key and what is allowed.
     """
     path = Path(path)
-    file = str(path)
-    if not path.is_file():
-        raise ExperimentError(file, "", "no such problem file")
-    try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ExperimentError(file, "", f"not valid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ExperimentError(file, "", f"not UTF-8 text: {exc}") from None
-    except RecursionError:
-        raise ExperimentError(file, "", "nested too deeply to be a problem file") from None
-    except OSError as exc:
-        raise ExperimentError(file, "", f"cannot be read: {exc.strerror or exc}") from None
-    return problem_from_dict(data, file=file, base_dir=path.parent, default_name=path.stem)
+    data = read_toml_file(path, "a problem file")
+    return problem_from_dict(data, file=str(path), base_dir=path.parent, default_name=path.stem)
 
 
 def problem_from_dict(data: dict[str, Any], *, file: str = "<problem>",
@@ -209,6 +198,7 @@ def problem_from_dict(data: dict[str, Any], *, file: str = "<problem>",
         replicates=top.get("replicates", 3), days=days, warmup=warmup,
         root_seed=top.get("root_seed", 0), seed=top.get("seed", 1),
         evaluations=top.get("evaluations", 60), population=top.get("population", 12),
+        first_generation=top.get("first_generation", "one_at_a_time"),
         holdout_replicates=top.get("holdout_replicates", 6), budget_levels=levels,
         base_hash=scenario_fingerprint(base), base=base)
     _check_corners(problem, build_check)

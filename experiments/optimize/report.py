@@ -30,7 +30,8 @@ def _yuan(v: float) -> str:
 def _interval(mid: float, lo: float, hi: float) -> str:
     if mid is None or not math.isfinite(mid):
         return "–"
-    fmt = "{:,.0f}" if abs(mid) >= 100 else "{:.4g}"
+    # one format for the three numbers, so an interval reads on the scale of its middle
+    fmt = "{:,.0f}" if abs(mid) >= 100 else "{:+.3f}" if abs(mid) >= 0.001 else "{:+.2e}"
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return fmt.format(mid)
     return f"{fmt.format(mid)} [{fmt.format(lo)}, {fmt.format(hi)}]"
@@ -42,7 +43,10 @@ def _problem(doc: Doc, p: Any, evaluations: pd.DataFrame) -> None:
             f"simulated for {p.days} days on the same {p.replicates} seeds (common random "
             f"numbers), measured after a warm-up of {p.warmup} days. Search: pymoo's "
             f"mixed-variable genetic algorithm with NSGA-II survival, population "
-            f"{p.population}, seed {p.seed}, {p.evaluations} evaluations asked.")
+            f"{p.population}, seed {p.seed}, {p.evaluations} evaluations asked; "
+            + ("the first generation opens with the do-nothing mix and each lever alone at "
+               "its highest." if p.first_generation == "one_at_a_time"
+               else "the first generation is random."))
     levers = pd.DataFrame([{"lever": lv.name, "type": lv.type,
                             "range": (f"{lv.low:g} .. {lv.high:g}" if lv.type in
                                       ("integer", "real") else

@@ -33,7 +33,7 @@ import pandas as pd
 from experiments.definition import scenario_fingerprint
 from experiments.dispatch import ProgressBar, run_all
 from experiments.optimize.evaluate import EvalTask, evaluate_run, run_id
-from experiments.optimize.levers import Lever, apply_mix, canonical_mix
+from experiments.optimize.levers import Lever, apply_mix, canonical_mix, one_at_a_time
 from experiments.optimize.tables import mix_row, objectives_and_constraints
 from experiments.provenance import code_version
 from experiments.store import ResultStore
@@ -90,20 +90,35 @@ def make_problem(problem: Any) -> Any:
                         n_obj=len(problem.objectives), n_ieq_constr=len(problem.bounds) + 1)
 
 
-def make_algorithm(population: int) -> Any:
-    """The mixed-variable genetic algorithm of pymoo, with NSGA-II selection and survival."""
+def make_algorithm(population: int, first: Sequence[dict[str, Any]] = ()) -> Any:
+    """The mixed-variable genetic algorithm of pymoo, with NSGA-II selection and survival.
+
+    ``first``: mixes that open the first generation (at most ``population`` of them); pymoo's
+    random sampling fills the rest.
+    """
     from pymoo.algorithms.moo.nsga2 import binary_tournament
     from pymoo.core.mixed import (
         MixedVariableDuplicateElimination,
         MixedVariableGA,
         MixedVariableMating,
+        MixedVariableSampling,
     )
     from pymoo.operators.selection.tournament import TournamentSelection
     from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
     from pymoo.util.display.multi import MultiObjectiveOutput
 
+    class OpenWith(MixedVariableSampling):
+        """The given mixes first, then random ones (pymoo's own sampling and random state)."""
+
+        def _do(self, problem, n_samples, random_state=None, **kwargs):
+            given = [dict(m) for m in first[:n_samples]]
+            rest = n_samples - len(given)
+            return given + (super()._do(problem, rest, random_state=random_state, **kwargs)
+                            if rest else [])
+
     algorithm = MixedVariableGA(
-        pop_size=population, survival=RankAndCrowding(), output=MultiObjectiveOutput(),
+        pop_size=population, sampling=OpenWith(), survival=RankAndCrowding(),
+        output=MultiObjectiveOutput(),
         mating=MixedVariableMating(selection=TournamentSelection(func_comp=binary_tournament),
                                    eliminate_duplicates=MixedVariableDuplicateElimination()),
         eliminate_duplicates=MixedVariableDuplicateElimination(),
@@ -152,7 +167,9 @@ class Search:
 
         problem = self.problem
         pymoo_problem = make_problem(problem)
-        algorithm = make_algorithm(problem.population)
+        first = one_at_a_time(problem.levers) \
+            if problem.first_generation == "one_at_a_time" else []
+        algorithm = make_algorithm(problem.population, first)
         algorithm.setup(pymoo_problem, termination=("n_eval", problem.evaluations),
                         seed=problem.seed, verbose=False)
         asked = 0
