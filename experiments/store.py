@@ -30,7 +30,7 @@ import hashlib
 import json
 import os
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,12 +71,24 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     On any error (a full disk, a folder gone) the temporary file is removed and the error
     re-raised; ``path`` keeps its old content.
     """
-    tmp = _tmp_name(path)
-    try:
+    def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+
+    _replace_atomically(path, write)
+
+
+def _replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """``write`` a temporary file beside ``path``, then move it into place.
+
+    On any error the temporary file is removed and the error re-raised (an ``OSError`` naming
+    ``path``); ``path`` keeps its old content.
+    """
+    tmp = _tmp_name(path)
+    try:
+        write(tmp)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -102,18 +114,12 @@ def atomic_write_json(path: Path, obj: Any) -> None:
 
 def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
     """Write a DataFrame as Parquet atomically."""
-    tmp = _tmp_name(path)
-    try:
+    def write(tmp: Path) -> None:
         df.to_parquet(tmp, index=False)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise _named(exc, path) from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    _replace_atomically(path, write)
 
 
 def file_sha256(path: Path) -> str:
