@@ -64,6 +64,7 @@ from experiments.optimize.parsing import (
 )
 from experiments.store import json_default
 from model.errors import ExperimentError, LifecircleError, ScenarioError
+from model.schema import declared_fields
 
 IDENTITY_EXCLUDES = ("name", "description", "evaluations", "holdout_replicates",
                      "budget_levels")
@@ -167,17 +168,19 @@ def problem_from_dict(data: dict[str, Any], *, file: str = "<problem>",
     """
     from model import load_scenario
 
-    top = check_table(file, ProblemKeys, data)
+    given = check_table(file, ProblemKeys, data)
+    # every key at its declared default unless the file gives it (defaults live in keys.py)
+    top = {name: f.default for name, f in declared_fields(ProblemKeys).items()} | given
     name = top.get("name") or default_name
     if not all(c.isascii() and (c.isalnum() or c in "_-") for c in name) or len(name) > 64:
         raise ExperimentError(file, "name", f"{name!r}: use up to 64 letters, digits, '_' and '-'")
     for key in ("scenario", "levers", "objectives"):
         if not top.get(key):
             raise ExperimentError(file, key, "missing; see docs/OPTIMIZE.md for a problem file")
-    days, warmup = top.get("days", 365), top.get("warmup", 0)
+    days, warmup = top["days"], top["warmup"]
     if warmup >= days:
         raise ExperimentError(file, "warmup", f"{warmup} must be smaller than days ({days})")
-    settings = top.get("settings", {})
+    settings = top["settings"] or {}
     if not isinstance(settings, dict):
         raise ExperimentError(file, "settings", "must be a table of overrides")
     settings = _flatten(settings)
@@ -189,17 +192,17 @@ def problem_from_dict(data: dict[str, Any], *, file: str = "<problem>",
         raise ExperimentError(file, key, str(err)) from None
     levers = parse_levers(file, top["levers"], base)
     objectives = parse_objectives(file, top["objectives"])
-    bounds = parse_constraints(file, top.get("constraints", {}))
+    bounds = parse_constraints(file, top["constraints"] or {})
     budget = next((float(b.high) for b in bounds if b.name == "budget_per_year"), None)
     levels = parse_levels(file, top.get("budget_levels"), budget)
     problem = Problem(
-        name=name, file=file, description=top.get("description", ""), scenario=source,
+        name=name, file=file, description=top["description"], scenario=source,
         settings=settings, levers=levers, objectives=objectives, bounds=bounds,
-        replicates=top.get("replicates", 3), days=days, warmup=warmup,
-        root_seed=top.get("root_seed", 0), seed=top.get("seed", 1),
-        evaluations=top.get("evaluations", 60), population=top.get("population", 12),
-        first_generation=top.get("first_generation", "one_at_a_time"),
-        holdout_replicates=top.get("holdout_replicates", 6), budget_levels=levels,
+        replicates=top["replicates"], days=days, warmup=warmup,
+        root_seed=top["root_seed"], seed=top["seed"],
+        evaluations=top["evaluations"], population=top["population"],
+        first_generation=top["first_generation"],
+        holdout_replicates=top["holdout_replicates"], budget_levels=levels,
         base_hash=scenario_fingerprint(base), base=base)
     _check_corners(problem, build_check)
     return problem
