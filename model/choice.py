@@ -54,20 +54,16 @@ exp(v - M) per candidate instead.
 
 from __future__ import annotations
 
-import itertools
-import threading
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from .choice_kernels import _distinct_speeds, _first_direct, _first_factored, _ration
 from .knowledge import KnowledgeTerms
 from .supply import AUDIENCE_MASK, N_AUDIENCE
+from .threads import CHUNKS_PER_THREAD, PARALLEL_MIN_NEEDS, chunk_bounds, run_tasks, thread_count
 
 MAX_SPEEDS = 64  # distinct walking speeds the factored kernel tabulates
-PARALLEL_MIN_NEEDS = 20_000  # below this, one thread (thread start-up costs more)
-CHUNKS_PER_THREAD = 4
 
 
 @dataclass
@@ -97,37 +93,16 @@ class ChoiceResult:
 
 
 def _run_chunked(n: int, args: tuple) -> None:
-    """Run ``_first_factored`` over ``n`` needs on ``numba.get_num_threads()`` threads.
+    """Run ``_first_factored`` over ``n`` needs in chunks on ``model.threads``' threads.
 
-    The kernel releases the GIL (``nogil``), so plain Python threads run the chunks in
-    parallel; they take chunks from a shared counter, so a thread slowed by other load does
-    less. Threads block (no spinning) and are started per call (fork-safe). Each need has
-    its own uniform, so the outcome does not depend on the threads or the chunking.
+    Each need has its own uniform, so the outcome does not depend on the threads or the
+    chunking.
     """
-    threads = numba.get_num_threads()
-    if n < PARALLEL_MIN_NEEDS or threads <= 1:
+    if n < PARALLEL_MIN_NEEDS or thread_count() <= 1:
         _first_factored(0, n, *args)
         return
-    n_chunks = threads * CHUNKS_PER_THREAD
-    bounds = np.linspace(0, n, n_chunks + 1).astype(np.int64).tolist()
-    counter = itertools.count()
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            while (c := next(counter)) < n_chunks:
-                _first_factored(bounds[c], bounds[c + 1], *args)
-        except BaseException as exc:  # pragma: no cover - re-raised below
-            errors.append(exc)
-
-    helpers = [threading.Thread(target=work, daemon=True) for _ in range(threads - 1)]
-    for t in helpers:
-        t.start()
-    work()
-    for t in helpers:
-        t.join()
-    if errors:  # pragma: no cover - a kernel error
-        raise errors[0]
+    bounds = chunk_bounds(n, thread_count() * CHUNKS_PER_THREAD)
+    run_tasks(len(bounds) - 1, lambda c: _first_factored(bounds[c], bounds[c + 1], *args))
 
 
 @dataclass

@@ -49,8 +49,20 @@ def format_presence(coverage: np.ndarray, community: np.ndarray, n_communities: 
     """
     residents, hits = _tally(np.ascontiguousarray(community, dtype=np.int64),
                              np.ascontiguousarray(coverage), n_communities)
+    return presence_from_counts(residents, hits, reach_share), residents
+
+
+def presence_from_counts(residents: np.ndarray, hits: np.ndarray,
+                         reach_share: float) -> np.ndarray:
+    """(communities, categories) bool: formats present, from residents and residents covered.
+
+    Args:
+        residents: present residents per community.
+        hits: (communities, categories) present residents who reach each format.
+        reach_share: share of a community's residents who must reach a format.
+    """
     share = hits / np.maximum(residents, 1)[:, None]
-    return (residents[:, None] > 0) & (share >= reach_share - 1e-12), residents
+    return (residents[:, None] > 0) & (share >= reach_share - 1e-12)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -89,31 +101,41 @@ def community_grades(model, coverage: np.ndarray) -> np.ndarray:
         model: the CommerceModel.
         coverage: its coverage matrix (``model.metrics.coverage_matrix``).
     """
-    p, cats = model.params, model.categories
     community = model.population.community[model.present_idx]
-    present, residents = format_presence(coverage, community, len(model.city.community_kind),
-                                         p.grade_reach_share)
+    residents, hits = _tally(np.ascontiguousarray(community, dtype=np.int64),
+                             np.ascontiguousarray(coverage), len(model.city.community_kind))
+    return grades_from_counts(model, residents, hits)
+
+
+def grades_from_counts(model, residents: np.ndarray, hits: np.ndarray) -> np.ndarray:
+    """Grade code per community from its present residents and those reaching each format.
+
+    Args:
+        model: the CommerceModel (its grading parameters and category tiers).
+        residents: present residents per community.
+        hits: (communities, categories) present residents who reach each format.
+    """
+    p, cats = model.params, model.categories
+    present = presence_from_counts(residents, hits, p.grade_reach_share)
     grade = grade_from_formats(present, cats.basic, p.grade_upgraded_share, p.grade_quality_share)
     return np.where(residents > 0, grade, NO_GRADE).astype(np.int8)
 
 
-def grade_shares(model, coverage: np.ndarray, groups: dict[str, np.ndarray]) -> dict[str, float]:
+def grade_shares(grades: np.ndarray, residents: dict[str, np.ndarray]) -> dict[str, float]:
     """Share of present residents living in a community of each grade, per group.
 
     Args:
-        model: the CommerceModel.
-        coverage: its coverage matrix.
-        groups: suffix -> bool mask over present residents (``""`` for everyone).
+        grades: grade code per community (``community_grades``).
+        residents: suffix -> present residents of the group per community (``""`` for
+            everyone).
 
     Returns:
         ``{f"grade_share_{grade}{suffix}": share}`` (NaN for an empty group).
     """
-    grades = community_grades(model, coverage)
-    of_resident = grades[model.population.community[model.present_idx]]
     out: dict[str, float] = {}
-    for suffix, mask in groups.items():
-        n = int(mask.sum())
+    for suffix, count in residents.items():
+        n = int(count.sum())
         for code, name in enumerate(GRADES):
             out[f"grade_share_{name}{suffix}"] = \
-                float((of_resident[mask] == code).sum() / n) if n else float("nan")
+                float(count[grades == code].sum() / n) if n else float("nan")
     return out

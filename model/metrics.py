@@ -26,13 +26,16 @@ Names, words and units follow DESIGN section 3 and are declared once in ``model/
 
 from __future__ import annotations
 
+import itertools
+
 import numba
 import numpy as np
 
-from .city import NEW, OLD
-from .grades import grade_shares
+from .city import NEW
+from .grades import grade_shares, grades_from_counts
 from .outcomes import PERCENTILES, SUBGROUPS
-from .population import ELDERLY
+from .tallies import ALL_G, NEW_G, rated_sorted, resident_counts, surplus_and_rates
+from .threads import PARALLEL_MIN_NEEDS, chunk_bounds, run_tasks, thread_count
 
 
 def gini(x: np.ndarray) -> float:
@@ -92,95 +95,6 @@ def coverage_matrix(model) -> np.ndarray:
     return cov
 
 
-# tallies by subgroup: 0 old, 1 new, 2 elderly (60+), 3 non-elderly, 4 everyone
-_OLD_G, _NEW_G, _ELD_G, _NONELD_G, _ALL_G = range(5)
-
-
-@numba.njit(cache=True, nogil=True)
-def _tallies(idx, sat, kind, group, cov, basic, threshold, low_line, high_line, need_res, surplus,
-             chosen, turned, walk_min, n_res):  # pragma: no cover - compiled
-    """One pass over today's needs and one over the present residents: counts and sums."""
-    per_res = np.zeros(n_res)
-    need_stats = np.zeros(4)  # unmet, turned away, walked needs, their minutes
-    for i in range(need_res.shape[0]):
-        per_res[need_res[i]] += surplus[i]
-        if chosen[i] < 0:
-            need_stats[0] += 1
-        elif walk_min[i] > 0:
-            need_stats[2] += 1
-            need_stats[3] += walk_min[i]
-        if turned[i]:
-            need_stats[1] += 1
-    K = cov.shape[1]
-    n = np.zeros(5)
-    rated = np.zeros(5)
-    satisfied = np.zeros(5)
-    sur = np.zeros(5)
-    basic_all = np.zeros(5)
-    lines = np.zeros(2)
-    cov_k = np.zeros(K)
-    access_hist = np.zeros(K + 1, dtype=np.int64)
-    values = np.empty(idx.shape[0])
-    m = 0
-    groups = np.empty(3, dtype=np.int64)
-    for i in range(idx.shape[0]):
-        r = idx[i]
-        groups[0] = _OLD_G if kind[r] == OLD else _NEW_G
-        groups[1] = _ELD_G if group[r] >= ELDERLY else _NONELD_G
-        groups[2] = _ALL_G
-        reached = 0
-        complete = True
-        for k in range(K):
-            if cov[i, k]:
-                cov_k[k] += 1
-                reached += 1
-            elif basic[k]:
-                complete = False
-        access_hist[reached] += 1
-        s = sat[r]
-        for g in groups:
-            n[g] += 1
-            sur[g] += per_res[r]
-            if complete:
-                basic_all[g] += 1
-            if not np.isnan(s):
-                rated[g] += 1
-                if s >= threshold:
-                    satisfied[g] += 1
-        if not np.isnan(s):
-            values[m] = s
-            m += 1
-            if s >= low_line:
-                lines[0] += 1
-            if s >= high_line:
-                lines[1] += 1
-    return n, rated, satisfied, sur, basic_all, lines, cov_k, access_hist, values[:m], need_stats
-
-
-@numba.njit(cache=True, nogil=True)
-def sort_nonnegative(x):  # pragma: no cover - compiled
-    """Sorted copy of non-negative floats: an LSD radix sort of their bits (exact, ~2x np.sort)."""
-    n = x.shape[0]
-    keys = x.copy().view(np.uint64)
-    tmp = np.empty_like(keys)
-    count = np.empty(65536, dtype=np.int64)
-    for shift in range(0, 64, 16):
-        count[:] = 0
-        for i in range(n):
-            count[(keys[i] >> np.uint64(shift)) & np.uint64(0xFFFF)] += 1
-        total = 0
-        for d in range(65536):
-            c = count[d]
-            count[d] = total
-            total += c
-        for i in range(n):
-            d = (keys[i] >> np.uint64(shift)) & np.uint64(0xFFFF)
-            tmp[count[d]] = keys[i]
-            count[d] += 1
-        keys, tmp = tmp, keys
-    return keys.view(np.float64)
-
-
 def _ratio(a: float, b: float) -> float:
     return float(a / b) if b else float("nan")
 
@@ -216,38 +130,67 @@ def _gini_histogram(counts: np.ndarray, values: np.ndarray) -> float:
     return float(2.0 * (ranks * values).sum() / (n * total) - (n + 1) / n)
 
 
+def _satisfaction_spread(sat: np.ndarray) -> dict[str, float]:
+    """Mean, percentiles and Gini coefficient of the sorted satisfaction values ``sat``."""
+    out = {"satisfaction_mean": float(sat.mean()) if len(sat) else float("nan")}
+    for q in PERCENTILES:
+        out[f"satisfaction_p{q}"] = _percentile_sorted(sat, q)
+    out["gini_satisfaction"] = _gini_sorted(sat)
+    return out
+
+
 def compute_metrics(model) -> dict[str, float]:
     """All daily metrics as a dict of floats (see the module docstring)."""
     pop, cats, sup, day, p = model.population, model.categories, model.supply, model.today, model.params
     idx = model.present_idx
-    cov = coverage_matrix(model)
     band = p.satisfied_threshold_band
-    n, rated, satisfied, sur, basic_all, lines, cov_k, access_hist, values, needs = _tallies(
-        idx, model.satisfaction, pop.kind, pop.group, cov, cats.basic, p.satisfied_threshold,
-        p.satisfied_threshold - band, p.satisfied_threshold + band, day.need_res,
-        np.asarray(day.surplus_yuan, dtype=np.float64), day.chosen, day.turned_away,
-        np.asarray(day.walk_min, dtype=np.float64), pop.n)
-    sat = sort_nonnegative(values)
-    m: dict[str, float] = {"satisfaction_mean": float(sat.mean()) if len(sat) else float("nan"),
-                           "share_satisfied": _ratio(satisfied[_ALL_G], rated[_ALL_G])}
+    # three independent compiled jobs (without the GIL) share the threads: the sort of today's
+    # satisfaction, the surplus sums (in resident order) and the counts (in chunks)
+    bounds = chunk_bounds(len(idx), thread_count())
+    min_walk = model.candidates.min_walk(model.supply)
+    std_sec = 60.0 * cats.standard_min.astype(np.float64)
+    n_communities = len(model.city.community_kind)
+    jobs = [lambda: _satisfaction_spread(rated_sorted(idx, model.satisfaction)),
+            lambda: surplus_and_rates(
+                idx, pop.kind, pop.group, day.need_res,
+                np.asarray(day.surplus_yuan, dtype=np.float64), day.chosen, day.turned_away,
+                np.asarray(day.walk_min, dtype=np.float64), pop.n)]
+    jobs += [lambda lo=lo, hi=hi: resident_counts(
+        lo, hi, idx, model.satisfaction, pop.kind, pop.group, model.city.home_community,
+        n_communities, pop.home, pop.speed_mps, min_walk, std_sec,
+        cats.basic, p.satisfied_threshold, p.satisfied_threshold - band,
+        p.satisfied_threshold + band)
+        for lo, hi in itertools.pairwise(bounds)]
+    done: list = [None] * len(jobs)
+
+    def run(j: int) -> None:
+        done[j] = jobs[j]()
+
+    run_tasks(len(jobs), run, None if len(idx) >= PARALLEL_MIN_NEEDS else 1)
+    spread, (sur, needs) = done[0], done[1]
+    counts, lines, cov_k, access_hist, community_residents, community_hits = (
+        sum(part) for part in zip(*done[2:], strict=True))
+    n, rated, satisfied, basic_all = counts
+    m: dict[str, float] = {"satisfaction_mean": spread["satisfaction_mean"],
+                           "share_satisfied": _ratio(satisfied[ALL_G], rated[ALL_G])}
     for g, name in enumerate(SUBGROUPS):
         m[f"share_satisfied_{name}"] = _ratio(satisfied[g], rated[g])
-    m["share_satisfied_low_line"] = _ratio(lines[0], rated[_ALL_G])
-    m["share_satisfied_high_line"] = _ratio(lines[1], rated[_ALL_G])
-    for q in PERCENTILES:
-        m[f"satisfaction_p{q}"] = _percentile_sorted(sat, q)
-    m["surplus_yuan"] = _ratio(sur[_ALL_G], n[_ALL_G])
+    m["share_satisfied_low_line"] = _ratio(lines[0], rated[ALL_G])
+    m["share_satisfied_high_line"] = _ratio(lines[1], rated[ALL_G])
+    m.update((name, value) for name, value in spread.items() if name.startswith("satisfaction_p"))
+    m["surplus_yuan"] = _ratio(sur[ALL_G], n[ALL_G])
     for g, name in enumerate(SUBGROUPS):
         m[f"surplus_yuan_{name}"] = _ratio(sur[g], n[g])
-    m["surplus_yuan_total"] = float(sur[_ALL_G])
+    m["surplus_yuan_total"] = float(sur[ALL_G])
     for k, name in enumerate(cats.names):
-        m[f"coverage_{name}"] = _ratio(cov_k[k], n[_ALL_G])
-    m["coverage_basic_all"] = _ratio(basic_all[_ALL_G], n[_ALL_G])
+        m[f"coverage_{name}"] = _ratio(cov_k[k], n[ALL_G])
+    m["coverage_basic_all"] = _ratio(basic_all[ALL_G], n[ALL_G])
     for g, name in enumerate(SUBGROUPS):
         m[f"coverage_basic_all_{name}"] = _ratio(basic_all[g], n[g])
-    kind = pop.kind[idx]
-    m.update(grade_shares(model, cov, {"": np.ones(len(idx), dtype=bool), "_old": kind == OLD,
-                                       "_new": kind == NEW}))
+    grades = grades_from_counts(model, community_residents.sum(axis=1), community_hits)
+    m.update(grade_shares(grades, {"": community_residents.sum(axis=1),
+                                   "_old": community_residents[:, 0],
+                                   "_new": community_residents[:, 1]}))
     n_needs = len(day.chosen)
     m["unmet_rate"] = _ratio(needs[0], n_needs)
     m["turned_away_rate"] = _ratio(needs[1], n_needs)
@@ -268,11 +211,11 @@ def compute_metrics(model) -> dict[str, float]:
     for kind_name in sorted(model.policy_kinds):
         m[f"spend_{kind_name}"] = float(spend_by_kind[kind_name])
     m["rent_subsidy_share"] = _rent_subsidy_share(model)
-    m["gini_satisfaction"] = _gini_sorted(sat)
+    m["gini_satisfaction"] = spread["gini_satisfaction"]
     m["gini_access"] = _gini_histogram(access_hist, np.arange(cats.k + 1) / cats.k)
     m["entrant_closed_2y"] = entrant_closed_share(shops, model.day, 730)
     new = model.city.community_kind == NEW
-    m["occupancy_new"] = _ratio(n[_NEW_G], pop.capacity_by_community[new].sum()) if new.any() else 0.0
+    m["occupancy_new"] = _ratio(n[NEW_G], pop.capacity_by_community[new].sum()) if new.any() else 0.0
     return m
 
 

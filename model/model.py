@@ -37,6 +37,7 @@ from mesa import DataCollector, Model
 from mesa.discrete_space import OrthogonalMooreGrid
 
 from .agents import Resident, Shop
+from .allocator import keep_freed_memory
 from .categories import CategoryTable
 from .choice import run_choice
 from .city import OLD
@@ -46,7 +47,7 @@ from .entry import monthly_entry, open_initial_shops
 from .grades import community_grades
 from .knowledge import KNOWLEDGE_SPAWN_KEY, Knowledge
 from .metrics import compute_metrics, coverage_matrix
-from .needs import needs_from_draws
+from .needs import draw_needs
 from .outcomes import metric_names
 from .policies import POLICY_KINDS, Policy, make_policy
 from .population import Population
@@ -135,6 +136,7 @@ class CommerceModel(Model):
     def __init__(self, scenario: str | Path | Scenario = "baseline", rng: Any = None,
                  overrides: dict[str, Any] | None = None, **kw_overrides: Any):
         super().__init__(rng=rng)
+        keep_freed_memory()  # glibc: freed day arrays stay for the next day (model.allocator)
         all_overrides = {**(overrides or {}), **kw_overrides}
         self.config = load_scenario(scenario, all_overrides or None)
         self.params = self.config.params
@@ -226,10 +228,9 @@ class CommerceModel(Model):
         # 3. index
         if self.candidates.version != self.supply.version or self.day % p.compact_every_days == 0:
             self.candidates = self._build_index()
-        # 4. needs
-        rec.need_res, rec.need_cat = self._draw_needs()
+        # 4. needs (and, in the same pass, each need's two uniforms from stream "choices")
+        rec.need_res, rec.need_cat, uniforms = self._draw_needs()
         # 5. choice (with capacity)
-        uniforms = self.streams["choices"].random((len(rec.need_res), 2))
         result = run_choice(self, rec.need_res, rec.need_cat, uniforms)
         rec.chosen, rec.walk_min, rec.score = result.chosen, result.walk_min, result.score
         rec.paid_index, rec.surplus_yuan = result.paid_index, result.surplus_yuan
@@ -350,10 +351,9 @@ class CommerceModel(Model):
     def _build_index(self) -> CandidateIndex:
         return CandidateIndex(self.supply, len(self.city.home_xy), self.categories.k)
 
-    def _draw_needs(self) -> tuple[np.ndarray, np.ndarray]:
-        idx = self.present_idx
-        u = self.streams["needs"].random((len(idx), self.categories.k), dtype=np.float32)
-        return needs_from_draws(u, self.categories.freq, self.population.group, idx)
+    def _draw_needs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return draw_needs(self.streams["needs"], self.streams["choices"], self.categories.freq,
+                          self.population.group, self.present_idx)
 
 
 def _reporter(name: str):

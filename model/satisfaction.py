@@ -14,6 +14,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .threads import CHUNKS_PER_THREAD, PARALLEL_MIN_NEEDS, chunk_bounds, run_tasks, thread_count
+
 
 @numba.njit(cache=True, nogil=True)
 def _update(satisfaction, n_seen, need_res, score, memory):  # pragma: no cover - compiled
@@ -21,6 +23,19 @@ def _update(satisfaction, n_seen, need_res, score, memory):  # pragma: no cover 
     full = np.floor(1.0 / memory + 1e-9)  # outcomes averaged before the moving average
     keep = 1.0 - memory
     n = need_res.shape[0]
+    # keep ** j for the few whole j a day can have (at most a resident's needs today), so the
+    # loop looks powers up instead of calling pow once per resident
+    most = 1
+    i = 0
+    while i < n:
+        j = i
+        while j < n and need_res[j] == need_res[i]:
+            j += 1
+        most = max(most, j - i)
+        i = j
+    keep_pow = np.empty(most + 1)
+    for j in range(most + 1):
+        keep_pow[j] = keep ** float(j)
     i = 0
     while i < n:
         r = need_res[i]
@@ -32,8 +47,11 @@ def _update(satisfaction, n_seen, need_res, score, memory):  # pragma: no cover 
         m = j - i
         n0 = n_seen[r]
         averaged = min(max(full - n0, 0.0), float(m))  # outcomes weighted 1/n
-        h = 0.0 if n0 + averaged == 0 else n0 / (n0 + averaged)
-        h *= keep ** (m - averaged)
+        if averaged == 0.0:  # n0 / n0 (exactly 1), without the division
+            h = 0.0 if n0 == 0 else 1.0
+        else:
+            h = n0 / (n0 + averaged)
+        h *= keep_pow[int(m - averaged)]  # m - averaged is a whole number
         mean = total / m
         if n0 == 0:
             satisfaction[r] = mean
@@ -41,6 +59,14 @@ def _update(satisfaction, n_seen, need_res, score, memory):  # pragma: no cover 
             satisfaction[r] = h * satisfaction[r] + (1.0 - h) * mean
         n_seen[r] = n0 + m
         i = j
+
+
+@numba.njit(cache=True, nogil=True)
+def _ascending(x):  # pragma: no cover - compiled
+    for i in range(1, x.shape[0]):
+        if x[i] < x[i - 1]:
+            return False
+    return True
 
 
 def update_satisfaction(satisfaction: np.ndarray, n_seen: np.ndarray, need_res: np.ndarray,
@@ -56,7 +82,21 @@ def update_satisfaction(satisfaction: np.ndarray, n_seen: np.ndarray, need_res: 
         memory: weight of one outcome once ``1/memory`` outcomes have been seen.
     """
     need_res = np.asarray(need_res)
-    if len(need_res) > 1 and np.any(np.diff(need_res) < 0):
+    if not _ascending(need_res):
         order = np.argsort(need_res, kind="stable")
         need_res, score = need_res[order], np.asarray(score)[order]
-    _update(satisfaction, n_seen, need_res, np.asarray(score, dtype=np.float64), float(memory))
+    score = np.asarray(score, dtype=np.float64)
+    # residents are independent: chunks of needs cut between residents run on the threads
+    n = len(need_res)
+    if n < PARALLEL_MIN_NEEDS or thread_count() <= 1:
+        _update(satisfaction, n_seen, need_res, score, float(memory))
+        return
+    bounds = chunk_bounds(n, thread_count() * CHUNKS_PER_THREAD)
+    for c in range(1, len(bounds) - 1):  # move each cut to the start of a resident's needs
+        b = max(bounds[c], bounds[c - 1])
+        while b < n and need_res[b] == need_res[b - 1]:
+            b += 1
+        bounds[c] = b
+    run_tasks(len(bounds) - 1, lambda c: _update(
+        satisfaction, n_seen, need_res[bounds[c]:bounds[c + 1]],
+        score[bounds[c]:bounds[c + 1]], float(memory)))
