@@ -13,8 +13,9 @@ faults a day at 100,000 residents).
 
 So, once per process, when the first ``CommerceModel`` is made, lifecircle asks glibc
 (``mallopt``) to serve allocations of up to ``MMAP_THRESHOLD_BYTES`` from the heap and to
-hand memory back only when more than ``TRIM_THRESHOLD_BYTES`` is free at its top. A process
-then keeps at most that much freed memory for reuse. Nothing is done on other C libraries, or
+hand memory back only when more than ``TRIM_THRESHOLD_BYTES`` is free at its top. So up to
+that much freed memory stays at the top of a heap for reuse (memory freed lower down, between
+live arrays, follows glibc's usual rules, as before). Nothing is done on other C libraries, or
 when ``LIFECIRCLE_SYSTEM_MALLOC=1`` is set (the allocator is then left as it is).
 """
 

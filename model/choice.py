@@ -61,7 +61,7 @@ import numpy as np
 from .choice_kernels import _distinct_speeds, _first_direct, _first_factored, _ration
 from .knowledge import KnowledgeTerms
 from .supply import AUDIENCE_MASK, N_AUDIENCE
-from .threads import CHUNKS_PER_THREAD, PARALLEL_MIN_NEEDS, chunk_bounds, run_tasks, thread_count
+from .threads import CHUNKS_PER_THREAD, PARALLEL_MIN_ITEMS, chunk_bounds, run_tasks, thread_count
 
 MAX_SPEEDS = 64  # distinct walking speeds the factored kernel tabulates
 
@@ -98,7 +98,7 @@ def _run_chunked(n: int, args: tuple) -> None:
     Each need has its own uniform, so the outcome does not depend on the threads or the
     chunking.
     """
-    if n < PARALLEL_MIN_NEEDS or thread_count() <= 1:
+    if n < PARALLEL_MIN_ITEMS or thread_count() <= 1:
         _first_factored(0, n, *args)
         return
     bounds = chunk_bounds(n, thread_count() * CHUNKS_PER_THREAD)

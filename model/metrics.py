@@ -35,7 +35,7 @@ from .city import NEW
 from .grades import grade_shares, grades_from_counts
 from .outcomes import PERCENTILES, SUBGROUPS
 from .tallies import ALL_G, NEW_G, rated_sorted, resident_counts, surplus_and_rates
-from .threads import PARALLEL_MIN_NEEDS, chunk_bounds, run_tasks, thread_count
+from .threads import PARALLEL_MIN_ITEMS, chunk_bounds, run_tasks, thread_count
 
 
 def gini(x: np.ndarray) -> float:
@@ -166,7 +166,7 @@ def compute_metrics(model) -> dict[str, float]:
     def run(j: int) -> None:
         done[j] = jobs[j]()
 
-    run_tasks(len(jobs), run, None if len(idx) >= PARALLEL_MIN_NEEDS else 1)
+    run_tasks(len(jobs), run, None if len(idx) >= PARALLEL_MIN_ITEMS else 1)
     spread, (sur, needs) = done[0], done[1]
     counts, lines, cov_k, access_hist, community_residents, community_hits = (
         sum(part) for part in zip(*done[2:], strict=True))

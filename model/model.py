@@ -7,11 +7,12 @@ The phases of one day (``CommerceModel.step``), in this order:
 2. **move-ins** -- new communities fill along their occupancy curve; new Resident agents;
 3. **index** -- the candidate index is rebuilt if reach changed (or every
    ``compact_every_days`` to drop closed offers);
-4. **needs** -- each present resident draws today's needs per category (stream ``needs``);
+4. **needs** -- each present resident draws today's needs per category (stream ``needs``),
+   and each need its two uniforms for phase 5 (stream ``choices``), in the same pass;
 5. **choice** -- one logit draw per need over the reachable offers the resident knows (all
-   of them unless ``consideration_sets``) and the outside option, a
-   queue place per need (stream ``choices``); offers serve up to their capacity and the needs
-   turned away choose again among the offers with room;
+   of them unless ``consideration_sets``) and the outside option, a queue place per need
+   (both from the need's uniforms); offers serve up to their capacity and the needs turned
+   away choose again among the offers with room;
 6. **sales** -- residents pay, offers collect revenue, today's demand enters each open offer's
    crowding memory and today's visits the homes' knowledge of their formats; then policies
    see the day's choices and sales (``after_choice``);

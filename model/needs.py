@@ -7,8 +7,8 @@ then takes two float64 uniforms from the ``choices`` stream, in need order: its 
 and its place in today's queue (``model.choice``).
 
 Both are drawn on several threads in chunks of residents (``model.draws``): every chunk draws
-its rows (block by block, so that the uniforms are read while in cache), counts its needs and
-keeps each row's needs as a bit mask; once the counts give each
+its rows (with up to ``MASK_BITS`` categories block by block, so that the uniforms are read
+while in cache), counts its needs and keeps each row's needs as a bit mask; once the counts give each
 chunk its first need, every chunk writes its needs (one write per need, from the masks) and
 draws their uniforms. Needs, uniforms and the two streams' states are
 those of the serial draws, bit for bit (``tests/test_draws.py``).

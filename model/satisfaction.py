@@ -14,7 +14,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .threads import CHUNKS_PER_THREAD, PARALLEL_MIN_NEEDS, chunk_bounds, run_tasks, thread_count
+from .threads import CHUNKS_PER_THREAD, PARALLEL_MIN_ITEMS, chunk_bounds, run_tasks, thread_count
 
 
 @numba.njit(cache=True, nogil=True)
@@ -88,7 +88,7 @@ def update_satisfaction(satisfaction: np.ndarray, n_seen: np.ndarray, need_res: 
     score = np.asarray(score, dtype=np.float64)
     # residents are independent: chunks of needs cut between residents run on the threads
     n = len(need_res)
-    if n < PARALLEL_MIN_NEEDS or thread_count() <= 1:
+    if n < PARALLEL_MIN_ITEMS or thread_count() <= 1:
         _update(satisfaction, n_seen, need_res, score, float(memory))
         return
     bounds = chunk_bounds(n, thread_count() * CHUNKS_PER_THREAD)

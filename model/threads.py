@@ -24,7 +24,7 @@ import numba
 import numpy as np
 
 CHUNKS_PER_THREAD = 4  # chunks per thread: load balance against per-chunk overhead
-PARALLEL_MIN_NEEDS = 20_000  # a day with fewer needs runs its kernels on one thread
+PARALLEL_MIN_ITEMS = 20_000  # a phase over fewer needs (or residents) runs on one thread
 
 
 def thread_count() -> int:

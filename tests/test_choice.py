@@ -411,7 +411,7 @@ def test_kernel_independent_of_threads_and_equal_to_direct_kernel(fixture, reque
     need_cat = rng.integers(0, m.categories.k, size=len(need_res)).astype(np.int16)
     uniforms = rng.random((len(need_res), 2))
     serial = run_choice(m, need_res, need_cat, uniforms)
-    monkeypatch.setattr(choice_module, "PARALLEL_MIN_NEEDS", 0)
+    monkeypatch.setattr(choice_module, "PARALLEL_MIN_ITEMS", 0)
     threads = numba.get_num_threads()
     parallel = run_choice(m, need_res, need_cat, uniforms)
     numba.set_num_threads(1)

@@ -118,7 +118,7 @@ def test_a_model_day_is_the_same_on_one_thread_and_on_two(monkeypatch):
     in parallel) and on one (everything serial): identical metrics every day and identical
     streams afterwards."""
     from model import CommerceModel
-    from model.threads import PARALLEL_MIN_NEEDS
+    from model.threads import PARALLEL_MIN_ITEMS
 
     def run(threads: int) -> tuple[list[dict[str, float]], dict]:
         saved = numba.get_num_threads()
@@ -130,8 +130,8 @@ def test_a_model_day_is_the_same_on_one_thread_and_on_two(monkeypatch):
                 m.step()
                 days.append(m.metrics())
             # big enough for every parallel path (so that this compares them with serial)
-            assert len(m.present_idx) >= PARALLEL_MIN_NEEDS
-            assert len(m.today.need_res) >= PARALLEL_MIN_NEEDS
+            assert len(m.present_idx) >= PARALLEL_MIN_ITEMS
+            assert len(m.today.need_res) >= PARALLEL_MIN_ITEMS
             assert len(m.present_idx) * m.categories.k >= needs_module.PARALLEL_MIN_DRAWS
         finally:
             numba.set_num_threads(saved)

@@ -67,19 +67,31 @@ def test_callers_on_several_threads_at_once_all_finish():
 
 
 def _in_child(conn) -> None:
+    import model.threads as threads
+
+    inherited = len(threads._pool_helpers)  # the parent's helpers do not exist here
     out = np.zeros(20)
     run_tasks(20, lambda i: out.__setitem__(i, i), 2)
-    conn.send(out.tolist())
+    alive = [t.is_alive() for t in threads._pool_helpers]
+    conn.send((inherited, alive, out.tolist()))
 
 
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
-def test_a_forked_child_gets_helpers_of_its_own():
-    run_tasks(4, lambda i: None, 2)  # the parent's helpers exist
+def test_a_forked_child_starts_helpers_of_its_own():
+    """A process pool's forked worker must not queue work for the parent's helpers (they do
+    not exist in the child; the queued jobs would never run and would keep their arrays)."""
+    import model.threads as threads
+
+    run_tasks(4, lambda i: None, 2)
+    assert threads._pool_helpers and all(t.is_alive() for t in threads._pool_helpers)
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=_in_child, args=(child,))
     proc.start()
-    assert parent.poll(60), "the child hung: it waited on helpers it does not have"
-    assert parent.recv() == list(range(20))
+    assert parent.poll(60), "the child did not answer"
+    inherited, alive, out = parent.recv()
     proc.join(10)
     assert proc.exitcode == 0
+    assert inherited == 0  # forgotten at the fork
+    assert alive == [True]  # one helper of its own, running
+    assert out == list(range(20))
