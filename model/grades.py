@@ -34,24 +34,6 @@ GRADES = ("none", "basic", "upgraded", "quality")
 NO_GRADE = -1  # a community without present residents
 
 
-def format_presence(coverage: np.ndarray, community: np.ndarray, n_communities: int,
-                    reach_share: float) -> tuple[np.ndarray, np.ndarray]:
-    """Which formats each community's circle has.
-
-    Args:
-        coverage: (present residents, categories) bool, reached within the standard walk.
-        community: community id of each present resident.
-        n_communities: number of communities.
-        reach_share: share of a community's residents who must reach a format.
-
-    Returns:
-        ``(present, residents)``: (communities, categories) bool and residents per community.
-    """
-    residents, hits = _tally(np.ascontiguousarray(community, dtype=np.int64),
-                             np.ascontiguousarray(coverage), n_communities)
-    return presence_from_counts(residents, hits, reach_share), residents
-
-
 def presence_from_counts(residents: np.ndarray, hits: np.ndarray,
                          reach_share: float) -> np.ndarray:
     """(communities, categories) bool: formats present, from residents and residents covered.

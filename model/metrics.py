@@ -187,9 +187,9 @@ def compute_metrics(model) -> dict[str, float]:
     m["coverage_basic_all"] = _ratio(basic_all[ALL_G], n[ALL_G])
     for g, name in enumerate(SUBGROUPS):
         m[f"coverage_basic_all_{name}"] = _ratio(basic_all[g], n[g])
-    grades = grades_from_counts(model, community_residents.sum(axis=1), community_hits)
-    m.update(grade_shares(grades, {"": community_residents.sum(axis=1),
-                                   "_old": community_residents[:, 0],
+    residents = community_residents.sum(axis=1)
+    grades = grades_from_counts(model, residents, community_hits)
+    m.update(grade_shares(grades, {"": residents, "_old": community_residents[:, 0],
                                    "_new": community_residents[:, 1]}))
     n_needs = len(day.chosen)
     m["unmet_rate"] = _ratio(needs[0], n_needs)

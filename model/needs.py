@@ -114,7 +114,7 @@ def draw_needs(needs_stream: np.random.Generator, choices_stream: np.random.Gene
             rows[c].random(dtype=np.float32, out=u[lo:hi])
             counts[c] = _count_needs(u[lo:hi], freq32, group, idx[lo:hi], masks[lo:hi])
             return
-        step = max(1, BLOCK_DRAWS // k)
+        step = max(1, BLOCK_DRAWS // max(k, 1))
         block = np.empty((min(step, hi - lo), k), dtype=np.float32)
         for a in range(lo, hi, step):  # consecutive draws from one stream: as one draw
             b = min(a + step, hi)
