@@ -34,7 +34,7 @@ import numpy as np
 from .city import NEW
 from .grades import grade_shares, grades_from_counts
 from .outcomes import PERCENTILES, SUBGROUPS
-from .tallies import ALL_G, NEW_G, rated_sorted, resident_counts, surplus_and_rates
+from .tallies import ALL_G, NEW_G, rated_sorted, reaches, resident_counts, surplus_and_rates
 from .threads import PARALLEL_MIN_ITEMS, chunk_bounds, run_tasks, thread_count
 
 
@@ -71,7 +71,7 @@ def _coverage(idx, home, speed, min_walk, std_sec):  # pragma: no cover - compil
         r = idx[i]
         s = np.float64(speed[r])
         for k in range(K):
-            cov[i, k] = min_walk[home[r], k] <= s * std_sec[k]
+            cov[i, k] = reaches(min_walk[home[r], k], s, std_sec[k])
     return cov
 
 

@@ -66,6 +66,36 @@ def surplus_and_rates(idx, kind, group, need_res, surplus, chosen, turned, walk_
     return sur, np.array([unmet, turned_away, walked, minutes], dtype=np.float64)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def reaches(walk_m, speed, std_sec):  # pragma: no cover - compiled
+    """The coverage rule: ``walk_m`` metres are within ``std_sec`` seconds at ``speed`` m/s.
+
+    ``model.metrics.coverage_matrix`` decides coverage with it too.
+    """
+    return walk_m <= speed * std_sec
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _count_reach(h, speed, m, c, min_walk, std_sec, basic, cov_k, community_hits,
+                 access_hist):  # pragma: no cover - compiled
+    """Count ``m`` residents of home ``h`` (community ``c``) walking at ``speed``.
+
+    Adds them to the formats they reach (per category and per community) and to the
+    histogram of how many they reach; returns whether they reach every basic format.
+    """
+    reached = 0
+    complete = True
+    for k in range(std_sec.shape[0]):
+        if reaches(min_walk[h, k], speed, std_sec[k]):
+            cov_k[k] += m
+            community_hits[c, k] += m
+            reached += 1
+        elif basic[k]:
+            complete = False
+    access_hist[reached] += m
+    return complete
+
+
 SPEED_CLASSES = 8  # distinct walking speeds whose coverage is decided once per home
 
 
@@ -120,17 +150,8 @@ def resident_counts(lo, hi, idx, sat, kind, group, home_community, n_communities
         cells[0, cell] += 1
         cells[1, cell] += status > 0
         cells[2, cell] += status > 1
-        reached = 0
-        complete = True
-        for k in range(K):
-            if min_walk[h, k] <= s * std_sec[k]:
-                cov_k[k] += 1
-                reached += 1
-                community_hits[c, k] += 1.0
-            elif basic[k]:
-                complete = False
-        access_hist[reached] += 1
-        cells[3, cell] += complete
+        cells[3, cell] += _count_reach(h, s, 1, c, min_walk, std_sec, basic, cov_k,
+                                       community_hits, access_hist)
     for h in range(n_homes):  # the residents tallied per home and speed
         c = home_community[h]
         for cls in range(n_speeds):
@@ -140,17 +161,8 @@ def resident_counts(lo, hi, idx, sat, kind, group, home_community, n_communities
                 m += at[j]
             if m == 0:
                 continue
-            s = speeds[cls]
-            reached = 0
-            complete = True
-            for k in range(K):
-                if min_walk[h, k] <= s * std_sec[k]:
-                    cov_k[k] += m
-                    community_hits[c, k] += m
-                    reached += 1
-                elif basic[k]:
-                    complete = False
-            access_hist[reached] += m
+            complete = _count_reach(h, speeds[cls], m, c, min_walk, std_sec, basic, cov_k,
+                                    community_hits, access_hist)
             for cell in range(4):
                 here = at[cell * 3] + at[cell * 3 + 1] + at[cell * 3 + 2]
                 cells[0, cell] += here
